@@ -8,33 +8,96 @@ from ansible_collections.appstack.platform.plugins.filter.pg_tuning import Filte
     ("memory_mb", "profile", "max_connections", "expected"),
     [
         # A 4 GiB dedicated database host: 25 % / 75 % / RAM/16.
-        (4096, "auto", None, {"max_connections": 100, "shared_buffers": "1024MB",
-                              "effective_cache_size": "3072MB", "work_mem": "10MB",
-                              "maintenance_work_mem": "256MB"}),
+        (
+            4096,
+            "auto",
+            None,
+            {
+                "max_connections": 100,
+                "shared_buffers": "1024MB",
+                "effective_cache_size": "3072MB",
+                "work_mem": "10MB",
+                "maintenance_work_mem": "256MB",
+            },
+        ),
         # The molecule host's value: what verify.yml expects to SHOW.
-        (2048, "auto", None, {"max_connections": 100, "shared_buffers": "512MB",
-                              "effective_cache_size": "1536MB", "work_mem": "5MB",
-                              "maintenance_work_mem": "128MB"}),
+        (
+            2048,
+            "auto",
+            None,
+            {
+                "max_connections": 100,
+                "shared_buffers": "512MB",
+                "effective_cache_size": "1536MB",
+                "work_mem": "5MB",
+                "maintenance_work_mem": "128MB",
+            },
+        ),
         # Large host: shared_buffers and maintenance_work_mem stop at their caps.
-        (262144, "auto", 400, {"max_connections": 400, "shared_buffers": "16384MB",
-                               "effective_cache_size": "196608MB", "work_mem": "204MB",
-                               "maintenance_work_mem": "2048MB"}),
+        (
+            262144,
+            "auto",
+            400,
+            {
+                "max_connections": 400,
+                "shared_buffers": "16384MB",
+                "effective_cache_size": "196608MB",
+                "work_mem": "204MB",
+                "maintenance_work_mem": "2048MB",
+            },
+        ),
         # work_mem never drops below 1MB, however many connections.
-        (512, "auto", 1000, {"max_connections": 1000, "shared_buffers": "128MB",
-                             "effective_cache_size": "384MB", "work_mem": "1MB",
-                             "maintenance_work_mem": "32MB"}),
+        (
+            512,
+            "auto",
+            1000,
+            {
+                "max_connections": 1000,
+                "shared_buffers": "128MB",
+                "effective_cache_size": "384MB",
+                "work_mem": "1MB",
+                "maintenance_work_mem": "32MB",
+            },
+        ),
         # The 512 MB all-in-one host.
-        (512, "small", None, {"max_connections": 30, "shared_buffers": "64MB",
-                              "effective_cache_size": "128MB", "work_mem": "4MB",
-                              "maintenance_work_mem": "32MB"}),
+        (
+            512,
+            "small",
+            None,
+            {
+                "max_connections": 30,
+                "shared_buffers": "64MB",
+                "effective_cache_size": "128MB",
+                "work_mem": "4MB",
+                "maintenance_work_mem": "32MB",
+            },
+        ),
         # Small profile on a bigger host still stays small.
-        (8192, "small", 20, {"max_connections": 20, "shared_buffers": "64MB",
-                             "effective_cache_size": "2048MB", "work_mem": "4MB",
-                             "maintenance_work_mem": "32MB"}),
+        (
+            8192,
+            "small",
+            20,
+            {
+                "max_connections": 20,
+                "shared_buffers": "64MB",
+                "effective_cache_size": "2048MB",
+                "work_mem": "4MB",
+                "maintenance_work_mem": "32MB",
+            },
+        ),
         # Memory given as a string (from a fact or extra var) is accepted.
-        ("1024", "auto", "50", {"max_connections": 50, "shared_buffers": "256MB",
-                                "effective_cache_size": "768MB", "work_mem": "5MB",
-                                "maintenance_work_mem": "64MB"}),
+        (
+            "1024",
+            "auto",
+            "50",
+            {
+                "max_connections": 50,
+                "shared_buffers": "256MB",
+                "effective_cache_size": "768MB",
+                "work_mem": "5MB",
+                "maintenance_work_mem": "64MB",
+            },
+        ),
     ],
 )
 def test_settings_for_memory(memory_mb, profile, max_connections, expected):

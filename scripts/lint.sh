@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Every linter the project holds itself to; all run, and any failure fails the whole.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+status=0
+run() { printf -- '--- %s\n' "$*"; "$@" || status=1; }
+
+run yamllint --strict .
+run ruff check .
+run ruff format --check .
+# ansible-lint resolves appstack.platform from the working tree, the community collections from the venv.
+ANSIBLE_COLLECTIONS_PATH=.cache/src run ansible-lint
+run antsibull-changelog lint
+exit "$status"
