@@ -38,9 +38,9 @@ step() {
 }
 
 cleanup() { molecule destroy -s "$scenario" >"$log_dir/$scenario-destroy.log" 2>&1 || true; }
-trap cleanup EXIT
-
 cleanup
+# APPSTACK_KEEP_HOSTS=1 leaves the hosts up after a run, for `molecule login` or `molecule verify` by hand.
+[ "${APPSTACK_KEEP_HOSTS:-0}" = 1 ] || trap cleanup EXIT
 step syntax none syntax -s "$scenario"
 step create none create -s "$scenario"
 step prepare none prepare -s "$scenario"
