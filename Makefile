@@ -1,13 +1,7 @@
 # Entry points; the work is done by the scripts under scripts/.
 SHELL := /bin/bash
-export PATH := $(CURDIR)/.venv/bin:$(PATH)
-# Plain logs: CI reads them, and molecule's recap parsing expects no colour codes.
-export NO_COLOR := 1
-export PY_COLORS := 0
-export ANSIBLE_FORCE_COLOR := 0
-export ANSIBLE_NOCOLOR := 1
 
-.PHONY: setup test lint unit scenario demo demo-destroy
+.PHONY: setup test lint unit sanity scenario demo demo-destroy
 
 setup:  ## Install what is missing (Docker engine, base image, venv)
 	scripts/setup.sh
@@ -20,6 +14,9 @@ lint:
 
 unit:
 	scripts/test.sh unit
+
+sanity:  ## ansible-test sanity and units on the plugins
+	scripts/test.sh sanity
 
 scenario:  ## One Molecule scenario: make scenario S=postgresql
 	scripts/test.sh collection molecule:$(S)

@@ -3,6 +3,8 @@
 # .cache/collections, which every Molecule scenario and the demo use: what is tested is what ships.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/env.sh
+source scripts/env.sh
 
 log() { printf '[collection] %s\n' "$*" >&2; }
 

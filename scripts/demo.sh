@@ -5,6 +5,8 @@
 #   scripts/demo.sh destroy   remove the host and its network
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/env.sh
+source scripts/env.sh
 
 readonly HOST=appstack-demo
 readonly NETWORK=appstack-demo-net
@@ -20,7 +22,6 @@ if [ "${1:-}" = destroy ]; then
 fi
 
 scripts/setup.sh
-export PATH="$PWD/.venv/bin:$PATH"
 
 docker network inspect "$NETWORK" >/dev/null 2>&1 || docker network create "$NETWORK" >/dev/null
 if [ "$(docker inspect -f '{{.State.Running}}' "$HOST" 2>/dev/null)" != true ]; then

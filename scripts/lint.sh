@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every linter the project holds itself to; all run, and any failure fails the whole.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
+# shellcheck source=scripts/env.sh
+source scripts/env.sh
 
 status=0
 run() { printf -- '--- %s\n' "$*"; "$@" || status=1; }
@@ -9,6 +11,7 @@ run() { printf -- '--- %s\n' "$*"; "$@" || status=1; }
 run yamllint --strict .
 run ruff check .
 run ruff format --check .
+run shellcheck scripts/*.sh .ci/run benchmarks/*.sh roles/*/files/*
 # ansible-lint resolves appstack.platform from the working tree, the community collections from the venv.
 ANSIBLE_COLLECTIONS_PATH=.cache/src run ansible-lint
 run antsibull-changelog lint

@@ -3,6 +3,8 @@
 # check mode on the converged host (must report no change), verify; destroys the hosts whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/env.sh
+source scripts/env.sh
 
 readonly scenario=${1:?usage: molecule-scenario.sh SCENARIO}
 readonly log_dir=.cache/logs

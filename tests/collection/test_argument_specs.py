@@ -1,0 +1,78 @@
+"""A bad variable fails before any task of the role runs, with a message naming the variable."""
+
+import re
+import sys
+
+import pytest
+import yaml
+from conftest import ROLES
+
+# One bad value per kind of mistake: wrong type, unknown choice, missing required, bad nested option.
+BAD_VARIABLES = {
+    "postgresql": [
+        ({"postgresql_port": "five-four-three-two"}, "postgresql_port"),
+        ({"postgresql_memory_profile": "huge"}, "postgresql_memory_profile"),
+        (
+            {
+                "postgresql_hba_entries": [
+                    {"type": "host", "database": "all", "user": "all", "address": "0.0.0.0/0", "method": "trust"}
+                ]
+            },
+            "method",
+        ),
+    ],
+    "pgbouncer": [
+        ({"pgbouncer_admin_password": "x"}, "pgbouncer_auth_password"),
+        (
+            {"pgbouncer_auth_password": "x", "pgbouncer_admin_password": "x", "pgbouncer_pool_mode": "sometimes"},
+            "pgbouncer_pool_mode",
+        ),
+    ],
+    "redis": [
+        (
+            {"redis_instances": [{"name": "cache", "port": 6379, "maxmemory": "1mb", "maxmemory_policy": "lru"}]},
+            "maxmemory_policy",
+        ),
+        ({"redis_instances": [{"name": "cache", "maxmemory": "1mb"}]}, "port"),
+        ({"redis_set_overcommit_memory": "sometimes"}, "redis_set_overcommit_memory"),
+    ],
+}
+
+
+def test_every_role_has_bad_variable_cases():
+    assert sorted(BAD_VARIABLES) == ROLES
+
+
+@pytest.mark.parametrize(
+    ("role", "variables", "named"),
+    [(role, variables, named) for role, cases in BAD_VARIABLES.items() for variables, named in cases],
+)
+def test_bad_variable_stops_the_role_before_any_task(ansible, tmp_path, role, variables, named):
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "name": "Bad variable",
+                    "hosts": "localhost",
+                    "connection": "local",
+                    "gather_facts": True,
+                    "roles": [{"role": f"appstack.platform.{role}", "vars": variables}],
+                }
+            ]
+        )
+    )
+    result = ansible(
+        "ansible-playbook",
+        "-i",
+        "localhost,",
+        "-e",
+        f"ansible_python_interpreter={sys.executable}",
+        str(playbook),
+        cwd=tmp_path,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert named in output, output
+    tasks_run = re.findall(rf"TASK \[appstack\.platform\.{role} : (.*?)\]", output)
+    assert tasks_run == [re.findall(r"Validating arguments against arg spec 'main'.*", output)[0].split("]")[0]]
