@@ -39,13 +39,17 @@ step() {
   log "$name ok ($((SECONDS - started))s)"
 }
 
-cleanup() { molecule destroy -s "$scenario" >"$log_dir/$scenario-destroy.log" 2>&1 || true; }
+# Molecule leaves named volumes behind (keep_volumes notwithstanding); a reused one makes a "fresh" host not fresh.
+cleanup() {
+  molecule destroy -s "$scenario" >"$log_dir/$scenario-destroy.log" 2>&1 || true
+  docker volume ls -q --filter "name=^appstack-molecule-$scenario-" | xargs -r docker volume rm >/dev/null || true
+}
 cleanup
 # APPSTACK_KEEP_HOSTS=1 leaves the hosts up after a run, for `molecule login` or `molecule verify` by hand.
 [ "${APPSTACK_KEEP_HOSTS:-0}" = 1 ] || trap cleanup EXIT
 step syntax none syntax -s "$scenario"
 step create none create -s "$scenario"
-step prepare none prepare -s "$scenario"
+step prepare none prepare --force -s "$scenario"
 step check-fresh no converge -s "$scenario" -- --check
 step converge no converge -s "$scenario"
 step idempotence none idempotence -s "$scenario"

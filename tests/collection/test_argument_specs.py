@@ -9,6 +9,26 @@ from conftest import ROLES
 
 # One bad value per kind of mistake: wrong type, unknown choice, missing required, bad nested option.
 BAD_VARIABLES = {
+    "app": [
+        ({"app_env": "prod", "app_image": "demo:v1"}, "app_name"),
+        (
+            {
+                "app_name": "demo",
+                "app_env": "prod",
+                "app_image": "demo:v1",
+                "app_services": [{"name": "web", "kind": "cron"}],
+            },
+            "kind",
+        ),
+        (
+            {"app_name": "demo", "app_env": "prod", "app_image": "demo:v1", "app_keep_releases": "many"},
+            "app_keep_releases",
+        ),
+    ],
+    "docker_engine": [
+        ({"docker_engine_live_restore": "perhaps"}, "docker_engine_live_restore"),
+        ({"docker_engine_log_max_files": "lots"}, "docker_engine_log_max_files"),
+    ],
     "postgresql": [
         ({"postgresql_port": "five-four-three-two"}, "postgresql_port"),
         ({"postgresql_memory_profile": "huge"}, "postgresql_memory_profile"),

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Rollout time and failed requests under load through nginx: app_rollout against a naive stop-and-recreate of the
+# container, in one run on the app scenario's host (created with the scenario's converge when it is not up).
+# Prints both side by side. Not a test: it asserts nothing.
+#   benchmarks/rollout_vs_recreate.sh [LOAD_SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/env.sh
+source scripts/env.sh
+
+readonly HOST=appstack-molecule-app
+readonly LOAD_SECONDS=${1:-20}
+
+scripts/setup.sh >/dev/null
+scripts/collection.sh
+if [ "$(docker inspect -f '{{.State.Running}}' "$HOST" 2>/dev/null)" != true ]; then
+  molecule create -s app && molecule prepare --force -s app && molecule converge -s app
+fi
+# The scenario's variables, so the benchmark deploys the same app the tests do.
+python3 -c 'import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin)["provisioner"]["inventory"]["group_vars"]["all"]))' \
+  <molecule/app/molecule.yml >.cache/benchmark-app-vars.json
+ANSIBLE_COLLECTIONS_PATH=$PWD/.cache/collections ansible-playbook -i "$HOST," -c community.docker.docker \
+  -e @.cache/benchmark-app-vars.json -e load_seconds="$LOAD_SECONDS" benchmarks/rollout_vs_recreate.yml

@@ -1,0 +1,92 @@
+# Copyright: (c) 2026, appstack.platform maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The health gate: poll a probe until it passes N times in a row or a deadline passes, keeping the evidence."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+
+from ansible.module_utils.urls import open_url
+
+BODY_EXCERPT_CHARS = 300
+
+
+@dataclass
+class ProbeResult:
+    ok: bool
+    status: int | None = None
+    body: str = ""
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class GateResult:
+    passed: bool
+    attempts: int
+    seconds: float
+    reason: str
+    last_probes: list = field(default_factory=list)
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def http_probe(url, timeout, headers=None, expected_status=200):
+    """Return a probe: one GET of ``url`` that passes on ``expected_status``."""
+
+    def probe():
+        started = time.monotonic()
+        try:
+            response = open_url(url, timeout=timeout, headers=headers or {}, follow_redirects="none")
+            status, body = response.getcode(), response.read(BODY_EXCERPT_CHARS)
+        # Every failure to get an answer is evidence for the gate, not a crash of the module.
+        except Exception as error:
+            status = getattr(error, "code", None)
+            body = error.read(BODY_EXCERPT_CHARS) if hasattr(error, "read") else b""
+            return ProbeResult(False, status, _text(body), time.monotonic() - started, str(error))
+        return ProbeResult(status == expected_status, status, _text(body), time.monotonic() - started)
+
+    return probe
+
+
+def _text(body):
+    return body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+
+
+def run_gate(
+    probe,
+    successes,
+    interval,
+    deadline,
+    *,
+    still_alive=lambda: None,
+    clock=time.monotonic,
+    sleep=time.sleep,
+    keep=5,
+):
+    """Poll ``probe`` until ``successes`` consecutive passes (passed) or ``deadline`` seconds (failed).
+
+    ``still_alive`` returns None while the thing under test can still become healthy, or a reason why it cannot
+    (for example the container exited): the gate then fails at once instead of waiting for the deadline.
+    """
+    started = clock()
+    history = deque(maxlen=keep)
+    streak = attempts = 0
+    while True:
+        result = probe()
+        attempts += 1
+        history.append(asdict(result))
+        streak = streak + 1 if result.ok else 0
+        elapsed = clock() - started
+        if streak >= successes:
+            return GateResult(True, attempts, elapsed, f"{successes} consecutive successes", list(history))
+        dead = still_alive()
+        if dead:
+            return GateResult(False, attempts, elapsed, dead, list(history))
+        if elapsed + interval >= deadline:
+            reason = f"no {successes} consecutive successes within {deadline}s ({attempts} attempts)"
+            return GateResult(False, attempts, elapsed, reason, list(history))
+        sleep(interval)

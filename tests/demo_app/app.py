@@ -1,0 +1,86 @@
+"""Demo application for the rollout tests: /health, /version, and behaviours chosen at build time.
+
+APP_BEHAVIOUR: healthy | broken (health always 500) | slow (listens only after APP_SLOW_START seconds) |
+degrading (healthy for APP_HEALTHY_SECONDS after start, then 500 everywhere).
+/health checks the database and Redis when DATABASE_URL / REDIS_URL (or their *_FILE secrets) are set.
+"""
+
+import json
+import os
+import signal
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import psycopg
+import redis
+
+VERSION = os.environ.get("APP_VERSION", "dev")
+BEHAVIOUR = os.environ.get("APP_BEHAVIOUR", "healthy")
+STARTED = time.monotonic()
+
+
+def setting(name):
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read().strip()
+    return os.environ.get(name)
+
+
+def dependency_problems():
+    problems = []
+    database_url = setting("DATABASE_URL")
+    if database_url:
+        try:
+            with psycopg.connect(database_url, connect_timeout=2) as connection:
+                connection.execute("SELECT 1")
+        except Exception as error:  # any failure makes the release unhealthy
+            problems.append(f"database: {error}")
+    redis_url = setting("REDIS_URL")
+    if redis_url:
+        try:
+            redis.Redis.from_url(redis_url, socket_timeout=2).ping()
+        except Exception as error:
+            problems.append(f"redis: {error}")
+    return problems
+
+
+def degraded():
+    healthy_for = float(os.environ.get("APP_HEALTHY_SECONDS", "5"))
+    return BEHAVIOUR == "degrading" and time.monotonic() - STARTED > healthy_for
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        if degraded():
+            return self.reply(500, {"error": "degraded"})
+        if self.path == "/health":
+            if BEHAVIOUR == "broken":
+                return self.reply(500, {"status": "broken", "version": VERSION})
+            problems = dependency_problems()
+            return self.reply(503 if problems else 200, {"status": problems or "ok"})
+        if self.path == "/version":
+            return self.reply(200, {"version": VERSION})
+        return self.reply(200, {"hello": "appstack", "version": VERSION})
+
+    def reply(self, status, payload):
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format, *args):
+        sys.stdout.write(f"{self.address_string()} {format % args}\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    if BEHAVIOUR == "slow":
+        time.sleep(float(os.environ.get("APP_SLOW_START", "8")))
+    # As PID 1 the process has no default SIGTERM handler: without this, every stop waits for SIGKILL.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(f"demo app {VERSION} ({BEHAVIOUR}) listening on :8000", flush=True)
+    ThreadingHTTPServer(("0.0.0.0", 8000), Handler).serve_forever()

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the demo app's test variants as appstack-demo-app:<variant>, and saves them to one tarball for
+# loading into a host's own Docker engine. Reused when app.py, the Dockerfile and the base image are unchanged.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+readonly OUTPUT=${1:-../../.cache/demo-app-images.tar}
+readonly VARIANTS="v1:healthy v2:healthy broken:broken slow:slow degrading:degrading"
+
+stamp=$( { cat app.py Dockerfile; docker image inspect -f '{{.Id}}' appstack-base:trixie; } | sha256sum | cut -c1-12)
+if [ -f "$OUTPUT" ] && [ "$(cat "$OUTPUT.stamp" 2>/dev/null)" = "$stamp" ]; then
+  exit 0
+fi
+for variant in $VARIANTS; do
+  tag=${variant%%:*}
+  behaviour=${variant#*:}
+  docker build -q --build-arg APP_VERSION="$tag" --build-arg APP_BEHAVIOUR="$behaviour" \
+    -t "appstack-demo-app:$tag" . >/dev/null 2>"$OUTPUT.build.log" || { cat "$OUTPUT.build.log" >&2; exit 1; }
+done
+mkdir -p "$(dirname "$OUTPUT")"
+# shellcheck disable=SC2046
+docker save -o "$OUTPUT" $(for variant in $VARIANTS; do echo "appstack-demo-app:${variant%%:*}"; done)
+echo "$stamp" >"$OUTPUT.stamp"

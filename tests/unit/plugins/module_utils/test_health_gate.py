@@ -1,0 +1,94 @@
+import io
+import urllib.error
+
+import pytest
+
+from ansible_collections.appstack.platform.plugins.module_utils import health_gate
+from ansible_collections.appstack.platform.plugins.module_utils.health_gate import ProbeResult, http_probe, run_gate
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def scripted(outcomes):
+    answers = iter(outcomes)
+    return lambda: ProbeResult(ok=next(answers), status=200)
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "successes", "passed", "attempts"),
+    [
+        ([True, True, True], 3, True, 3),
+        ([False, True, True, True], 3, True, 4),
+        # A failure resets the streak.
+        ([True, True, False, True, True, True], 3, True, 6),
+        ([True], 1, True, 1),
+        # Deadline 11 s, interval 2 s: attempts at 0, 2, 4, 6, 8, 10, then no room for another.
+        ([False] * 20, 2, False, 6),
+        ([True, False] * 10, 2, False, 6),
+    ],
+)
+def test_gate_needs_consecutive_successes_within_the_deadline(outcomes, successes, passed, attempts):
+    clock = FakeClock()
+    result = run_gate(scripted(outcomes), successes=successes, interval=2, deadline=11, clock=clock, sleep=clock.sleep)
+    assert (result.passed, result.attempts) == (passed, attempts)
+
+
+def test_gate_stops_at_once_when_the_target_dies_and_says_why():
+    clock = FakeClock()
+    alive = iter([None, "container exited with code 3"])
+    result = run_gate(scripted([False] * 10), 3, 1, 60, still_alive=lambda: next(alive), clock=clock, sleep=clock.sleep)
+    assert not result.passed
+    assert result.attempts == 2
+    assert result.reason == "container exited with code 3"
+
+
+def test_gate_keeps_only_the_last_probes_as_evidence():
+    clock = FakeClock()
+    result = run_gate(scripted([False] * 30), 1, 1, 20, clock=clock, sleep=clock.sleep, keep=3)
+    assert len(result.last_probes) == 3
+    assert result.as_dict()["reason"].startswith("no 1 consecutive successes within 20s")
+
+
+class FakeResponse:
+    def __init__(self, status, body):
+        self.status, self.body = status, body
+
+    def getcode(self):
+        return self.status
+
+    def read(self, size):
+        return self.body[:size]
+
+
+def test_http_probe_passes_on_the_expected_status(monkeypatch):
+    monkeypatch.setattr(health_gate, "open_url", lambda url, **kw: FakeResponse(200, b'{"status": "ok"}'))
+    result = http_probe("http://127.0.0.1:8001/health", timeout=1)()
+    assert result.ok and result.status == 200 and result.body == '{"status": "ok"}'
+
+
+def test_http_probe_records_an_error_status_with_its_body(monkeypatch):
+    def refuse(url, **kwargs):
+        raise urllib.error.HTTPError(url, 503, "Service Unavailable", {}, io.BytesIO(b"database down"))
+
+    monkeypatch.setattr(health_gate, "open_url", refuse)
+    result = http_probe("http://127.0.0.1:8001/health", timeout=1)()
+    assert not result.ok
+    assert (result.status, result.body) == (503, "database down")
+
+
+def test_http_probe_records_a_refused_connection(monkeypatch):
+    def refuse(url, **kwargs):
+        raise urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))
+
+    monkeypatch.setattr(health_gate, "open_url", refuse)
+    result = http_probe("http://127.0.0.1:8001/health", timeout=1)()
+    assert not result.ok and result.status is None and "Connection refused" in result.error

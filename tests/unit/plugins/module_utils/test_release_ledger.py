@@ -1,0 +1,38 @@
+import json
+import os
+
+from ansible_collections.appstack.platform.plugins.module_utils.release_ledger import ReleaseLedger
+
+
+def record(release, outcome="succeeded", service="web"):
+    return {"service": service, "release": release, "outcome": outcome}
+
+
+def test_a_missing_ledger_is_empty(tmp_path):
+    assert ReleaseLedger(str(tmp_path / "app" / "releases.json")).records() == []
+
+
+def test_append_creates_the_directory_and_keeps_every_attempt(tmp_path):
+    ledger = ReleaseLedger(str(tmp_path / "app" / "releases.json"))
+    ledger.append(record("a"))
+    ledger.append(record("b", "failed"))
+    assert [r["release"] for r in json.loads((tmp_path / "app" / "releases.json").read_text())] == ["a", "b"]
+    assert oct(os.stat(tmp_path / "app" / "releases.json").st_mode & 0o777) == "0o640"
+    assert [p.name for p in (tmp_path / "app").iterdir()] == ["releases.json"]
+
+
+def test_previous_good_skips_failures_other_services_and_the_current_release(tmp_path):
+    ledger = ReleaseLedger(str(tmp_path / "releases.json"))
+    for entry in [record("v1"), record("v2"), record("w1", service="worker"), record("v3", "failed"), record("v2")]:
+        ledger.append(entry)
+    assert ledger.previous_good("web", current_release="v2")["release"] == "v1"
+    assert ledger.previous_good("web", current_release="v1")["release"] == "v2"
+    assert ledger.previous_good("worker", current_release="w1") is None
+
+
+def test_find_returns_only_succeeded_records(tmp_path):
+    ledger = ReleaseLedger(str(tmp_path / "releases.json"))
+    ledger.append(record("v3", "failed"))
+    assert ledger.find("web", "v3") is None
+    ledger.append(record("v3"))
+    assert ledger.find("web", "v3")["outcome"] == "succeeded"
