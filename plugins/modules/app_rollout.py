@@ -20,7 +20,7 @@ description:
   - Any failure before the switch removes the new container, leaves the old release serving, and fails with the
     evidence (last probe responses, container state and exit code, tail of its log).
   - Every attempt is recorded in the release ledger C(<ledger_dir>/<app>-<env>/releases.json).
-author: appstack.platform maintainers
+author: appstack.platform maintainers (@appstack)
 requirements:
   - Docker SDK for Python (C(python3-docker) on Debian)
 attributes:
@@ -29,6 +29,7 @@ attributes:
     description: Reports whether a rollout would happen and to which release; touches nothing.
   diff_mode:
     support: none
+    description: The upstream file and containers are reported in RV(phases) and the ledger, not as a diff.
 options:
   app:
     description: Application name.
@@ -501,9 +502,10 @@ class Rollout:
         params = self.params
         name = self.container_name(release)
         self.remove_if_exists(name)
-        secrets = self.secret_files()
-        environment = dict(params["environment"])
-        environment.update({f"{name_}_FILE": f"{SECRETS_MOUNT}/{name_}" for name_ in secrets})
+        # Later wins: the shared env file, then this service's variables, then where each secret file is.
+        environment = _read_env_file(params["env_file"]) if params["env_file"] else {}
+        environment.update(params["environment"])
+        environment.update({f"{secret}_FILE": f"{SECRETS_MOUNT}/{secret}" for secret in self.secret_files()})
         labels = {
             f"{LABEL}.service": self.prefix,
             f"{LABEL}.release": release,
@@ -521,7 +523,6 @@ class Rollout:
                 "Type": "json-file",
                 "Config": {"max-size": params["log_max_size"], "max-file": str(params["log_max_files"])},
             },
-            "stop_signal": None,
             "extra_hosts": params["extra_hosts"] or None,
             "user": params["user"],
             "read_only": params["read_only"],
@@ -529,8 +530,6 @@ class Rollout:
             "mem_limit": params["memory"],
             "nano_cpus": int(params["cpus"] * 1e9) if params["cpus"] else None,
         }
-        if params["env_file"]:
-            environment.update(_read_env_file(params["env_file"]))
         if params["secrets_dir"]:
             options["volumes"] = {params["secrets_dir"]: {"bind": SECRETS_MOUNT, "mode": "ro"}}
         if port:

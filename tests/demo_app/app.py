@@ -2,6 +2,7 @@
 
 APP_BEHAVIOUR: healthy | broken (health always 500) | slow (listens only after APP_SLOW_START seconds) |
 degrading (healthy for APP_HEALTHY_SECONDS after start, then 500 everywhere).
+APP_SHUTDOWN_SECONDS: time taken to finish after SIGTERM, like a worker completing its current job.
 /health checks the database and Redis when DATABASE_URL / REDIS_URL (or their *_FILE secrets) are set.
 """
 
@@ -80,7 +81,13 @@ class Handler(BaseHTTPRequestHandler):
 if __name__ == "__main__":
     if BEHAVIOUR == "slow":
         time.sleep(float(os.environ.get("APP_SLOW_START", "8")))
+
+    def finish_and_exit(*_):
+        time.sleep(float(os.environ.get("APP_SHUTDOWN_SECONDS", "0")))
+        print("finished the current job, exiting", flush=True)
+        sys.exit(0)
+
     # As PID 1 the process has no default SIGTERM handler: without this, every stop waits for SIGKILL.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, finish_and_exit)
     print(f"demo app {VERSION} ({BEHAVIOUR}) listening on :8000", flush=True)
     ThreadingHTTPServer(("0.0.0.0", 8000), Handler).serve_forever()

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Send GET requests to a URL for a number of seconds; print a JSON summary (requests, failures, versions)."""
 
 import json

@@ -58,19 +58,8 @@ def test_gate_keeps_only_the_last_probes_as_evidence():
     assert result.as_dict()["reason"].startswith("no 1 consecutive successes within 20s")
 
 
-class FakeResponse:
-    def __init__(self, status, body):
-        self.status, self.body = status, body
-
-    def getcode(self):
-        return self.status
-
-    def read(self, size):
-        return self.body[:size]
-
-
-def test_http_probe_passes_on_the_expected_status(monkeypatch):
-    monkeypatch.setattr(health_gate, "open_url", lambda url, **kw: FakeResponse(200, b'{"status": "ok"}'))
+def test_http_probe_passes_on_the_expected_status(monkeypatch, http_response):
+    monkeypatch.setattr(health_gate, "open_url", lambda url, **kw: http_response(200, b'{"status": "ok"}'))
     result = http_probe("http://127.0.0.1:8001/health", timeout=1)()
     assert result.ok and result.status == 200 and result.body == '{"status": "ok"}'
 

@@ -96,8 +96,9 @@ class FakeEngine:
 class FakeHttp:
     """Answers by URL prefix; a value is a status or a list of statuses consumed in order (the last one repeats)."""
 
-    def __init__(self, monkeypatch):
+    def __init__(self, monkeypatch, response_class):
         self.answers = {}
+        self.response_class = response_class
         monkeypatch.setattr(health_gate, "open_url", self.open_url)
 
     def open_url(self, url, **kwargs):
@@ -113,18 +114,7 @@ class FakeHttp:
         body = json.dumps({"status": status}).encode()
         if status >= 400:
             raise urllib.error.HTTPError(url, status, "error", {}, io.BytesIO(body))
-        return FakeResponse(status, body)
-
-
-class FakeResponse:
-    def __init__(self, status, body):
-        self.status, self.body = status, body
-
-    def getcode(self):
-        return self.status
-
-    def read(self, size):
-        return self.body[:size]
+        return self.response_class(status, body)
 
 
 # ---- the Ansible side: a module object with the real argument defaults -----------------------------------------
@@ -159,10 +149,10 @@ def defaults(spec):
 
 
 @pytest.fixture
-def host(tmp_path, monkeypatch):
+def host(tmp_path, monkeypatch, http_response):
     """A host: an engine with two images, HTTP answers, an nginx upstream file, and a module factory."""
     engine = FakeEngine({"demo:v1": "sha256:111", "demo:v2": "sha256:222"})
-    http = FakeHttp(monkeypatch)
+    http = FakeHttp(monkeypatch, http_response)
     upstream = tmp_path / "demo-prod-web.conf"
     upstream.write_text("upstream demo_prod_web {\n    server 127.0.0.1:8101;\n}\n")
     secrets = tmp_path / "secrets"
@@ -199,15 +189,17 @@ def host(tmp_path, monkeypatch):
 
 
 def roll_out(host, **overrides):
-    module = host.module(**overrides)
-    return app_rollout.Rollout(module, host.engine).run(), module
+    """Run a rollout; the module object (commands run, check mode) stays on ``host.last_module``."""
+    host.last_module = host.module(**overrides)
+    return app_rollout.Rollout(host.last_module, host.engine).run()
 
 
 # ---- the behaviour ---------------------------------------------------------------------------------------------
 
 
 def test_first_rollout_starts_on_a_slot_switches_nginx_and_records_success(host):
-    result, module = roll_out(host)
+    result = roll_out(host)
+    module = host.last_module
     assert result["outcome"] == "succeeded" and result["changed"]
     assert result["port"] == 8101
     assert nginx_upstream.current_port(str(host.upstream)) == 8101
@@ -217,8 +209,9 @@ def test_first_rollout_starts_on_a_slot_switches_nginx_and_records_success(host)
 
 
 def test_same_image_and_config_changes_nothing(host):
-    first, _ = roll_out(host)
-    again, module = roll_out(host)
+    first = roll_out(host)
+    again = roll_out(host)
+    module = host.last_module
     assert again["outcome"] == "unchanged" and not again["changed"]
     assert again["release"] == first["release"] and again["container"] == first["container"]
     assert module.commands == []
@@ -230,15 +223,15 @@ def test_same_image_and_config_changes_nothing(host):
     [{"image": "demo:v2"}, {"environment": {"FEATURE": "on"}}, {"memory": "256m"}, {"command": ["serve", "--fast"]}],
 )
 def test_a_new_image_or_config_is_a_new_release(host, change):
-    first, _ = roll_out(host)
-    second, _ = roll_out(host, **change)
+    first = roll_out(host)
+    second = roll_out(host, **change)
     assert second["outcome"] == "succeeded" and second["release"] != first["release"]
 
 
 def test_a_changed_secret_is_a_new_release_and_its_value_never_reaches_the_environment(host):
-    first, _ = roll_out(host)
+    first = roll_out(host)
     (host.tmp / "secrets" / "DATABASE_URL").write_text("postgresql://app:rotated@db/app")
-    second, _ = roll_out(host)
+    second = roll_out(host)
     assert second["release"] != first["release"]
     options = host.engine.containers_by_name[second["container"]].options
     assert options["environment"]["DATABASE_URL_FILE"] == "/run/secrets/DATABASE_URL"
@@ -248,8 +241,8 @@ def test_a_changed_secret_is_a_new_release_and_its_value_never_reaches_the_envir
 
 
 def test_blue_green_alternates_slots_and_stops_the_old_release_after_the_switch(host):
-    first, _ = roll_out(host)
-    second, _ = roll_out(host, image="demo:v2", stop_timeout=7)
+    first = roll_out(host)
+    second = roll_out(host, image="demo:v2", stop_timeout=7)
     assert (first["port"], second["port"]) == (8101, 8102)
     assert host.engine.running() == [second["container"]]
     assert host.engine.containers_by_name[first["container"]].stopped_with == 7
@@ -257,14 +250,15 @@ def test_blue_green_alternates_slots_and_stops_the_old_release_after_the_switch(
 
 
 def test_check_mode_reports_the_rollout_and_touches_nothing(host):
-    result, module = roll_out(host, check_mode=True)
+    result = roll_out(host, check_mode=True)
+    module = host.last_module
     assert result["outcome"] == "would_roll_out" and result["changed"]
     assert host.engine.containers_by_name == {} and module.commands == []
     assert not (host.tmp / "ledger").exists()
 
 
 def test_a_failing_gate_removes_the_new_release_keeps_the_old_one_and_shows_the_evidence(host):
-    first, _ = roll_out(host)
+    first = roll_out(host)
     host.http.answers["http://127.0.0.1:8102"] = 500
     upstream_before = host.upstream.read_text()
     with pytest.raises(Failed) as failure:
@@ -297,7 +291,7 @@ def test_a_container_that_exits_fails_the_gate_at_once_with_its_exit_code(host):
 
 
 def test_a_release_failing_through_nginx_after_the_switch_is_switched_back(host):
-    first, _ = roll_out(host)
+    first = roll_out(host)
     host.http.answers["http://127.0.0.1/"] = [200, 500]
     with pytest.raises(Failed) as failure:
         roll_out(host, image="demo:v2")
@@ -309,8 +303,9 @@ def test_a_release_failing_through_nginx_after_the_switch_is_switched_back(host)
 
 def test_a_worker_replaces_the_old_one_once_healthy_with_its_grace_period(host):
     worker = {"service": "worker", "kind": "worker", "slot_ports": None, "upstream_file": None, "verify_url": None}
-    first, _ = roll_out(host, **worker)
-    second, module = roll_out(host, image="demo:v2", stop_timeout=120, **worker)
+    first = roll_out(host, **worker)
+    second = roll_out(host, image="demo:v2", stop_timeout=120, **worker)
+    module = host.last_module
     assert second["outcome"] == "succeeded" and "port" not in second
     assert host.engine.running() == [second["container"]]
     assert host.engine.containers_by_name[first["container"]].stopped_with == 120
@@ -326,7 +321,7 @@ def test_only_the_newest_stopped_releases_are_kept(host):
         ("demo:v2", "4m"),
         ("demo:v1", "5m"),
     ]:
-        result, _ = roll_out(host, image=image, memory=memory, keep_releases=2)
+        result = roll_out(host, image=image, memory=memory, keep_releases=2)
         names.append(result["container"])
     assert sorted(host.engine.containers_by_name) == sorted(names[-3:])
 
@@ -350,18 +345,18 @@ def test_bad_slot_ports_fail_before_anything_runs(host, monkeypatch, slots):
 
 
 def test_rollback_to_previous_takes_the_last_good_release_before_the_serving_one(host):
-    first, _ = roll_out(host)
+    first = roll_out(host)
     roll_out(host, image="demo:v2")
-    back, _ = roll_out(host, image=None, rollback_to="previous")
+    back = roll_out(host, image=None, rollback_to="previous")
     assert back["release"] == first["release"]
     assert host.ledger()[-1]["rollback_to"] == "previous"
 
 
 def test_rollback_to_a_named_release_and_to_an_unknown_one(host):
     roll_out(host)
-    second, _ = roll_out(host, image="demo:v2")
+    second = roll_out(host, image="demo:v2")
     roll_out(host, image="demo:v1", memory="64m")
-    named, _ = roll_out(host, image=None, rollback_to=second["release"])
+    named = roll_out(host, image=None, rollback_to=second["release"])
     assert named["release"] == second["release"]
     with pytest.raises(Failed) as failure:
         roll_out(host, image=None, rollback_to="0123456789ab")
@@ -372,8 +367,13 @@ def test_rollback_to_a_named_release_and_to_an_unknown_one(host):
 def test_check_mode_on_a_host_without_docker_assumes_a_rollout(host, monkeypatch):
     module = host.module(check_mode=True)
     exits = []
-    module.warn = lambda message: None
-    module.exit_json = lambda **result: exits.append(result) or (_ for _ in ()).throw(SystemExit)
+    module.warn = print
+
+    def exit_json(**result):
+        exits.append(result)
+        raise SystemExit
+
+    module.exit_json = exit_json
     monkeypatch.setattr(app_rollout, "DOCKER_IMPORT_ERROR", "ImportError: No module named 'docker'")
     monkeypatch.setattr(app_rollout, "AnsibleModule", lambda **kwargs: module)
     with pytest.raises(SystemExit):
@@ -387,3 +387,15 @@ def test_without_docker_a_real_run_fails_with_the_package_to_install(host, monke
     monkeypatch.setattr(app_rollout, "AnsibleModule", lambda **kwargs: module)
     with pytest.raises(Failed, match="python3-docker"):
         app_rollout.main()
+
+
+def test_service_variables_override_the_shared_env_file(host):
+    env_file = host.tmp / "app.env"
+    env_file.write_text("# shared\nLOG_LEVEL=info\nREGION=eu\n")
+    result = roll_out(host, env_file=str(env_file), environment={"LOG_LEVEL": "debug"})
+    environment = host.engine.containers_by_name[result["container"]].options["environment"]
+    assert environment == {
+        "LOG_LEVEL": "debug",
+        "REGION": "eu",
+        "DATABASE_URL_FILE": "/run/secrets/DATABASE_URL",
+    }

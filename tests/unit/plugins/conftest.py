@@ -1,0 +1,19 @@
+import pytest
+
+
+class FakeResponse:
+    """What open_url returns, as far as the health gate reads it."""
+
+    def __init__(self, status, body):
+        self.status, self.body = status, body
+
+    def getcode(self):
+        return self.status
+
+    def read(self, size):
+        return self.body[:size]
+
+
+@pytest.fixture
+def http_response():
+    return FakeResponse
