@@ -4,9 +4,7 @@ import subprocess
 import sys
 
 import pytest
-
-PROJECT = pathlib.Path(__file__).resolve().parents[2]
-ROLES = sorted(path.name for path in (PROJECT / "roles").iterdir() if (path / "meta/argument_specs.yml").exists())
+from collection_layout import PROJECT
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 import yaml
-from conftest import ROLES
+from collection_layout import ROLES
 
 # One bad value per kind of mistake: wrong type, unknown choice, missing required, bad nested option.
 BAD_VARIABLES = {

@@ -2,7 +2,7 @@
 
 import pytest
 import yaml
-from conftest import PROJECT, ROLES
+from collection_layout import PROJECT, ROLES
 
 MODULES = sorted(path.stem for path in (PROJECT / "plugins/modules").glob("*.py") if path.stem != "__init__")
 FILTERS = sorted(path.stem for path in (PROJECT / "plugins/filter").glob("*.yml"))
