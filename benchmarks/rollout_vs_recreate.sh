@@ -16,8 +16,14 @@ scripts/collection.sh
 if [ "$(docker inspect -f '{{.State.Running}}' "$HOST" 2>/dev/null)" != true ]; then
   molecule create -s app && molecule prepare --force -s app && molecule converge -s app
 fi
-# The scenario's variables, so the benchmark deploys the same app the tests do.
-python3 -c 'import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin)["provisioner"]["inventory"]["group_vars"]["all"]))' \
-  <molecule/app/molecule.yml >.cache/benchmark-app-vars.json
+# The scenario's variables, so the benchmark deploys the same app the tests do; without app_image, which each step
+# of the playbook sets (extra vars would override it).
+python3 - molecule/app/molecule.yml >.cache/benchmark-app-vars.json <<'PY'
+import json, sys, yaml
+with open(sys.argv[1]) as scenario:
+    variables = yaml.safe_load(scenario)["provisioner"]["inventory"]["group_vars"]["all"]
+variables.pop("app_image")
+print(json.dumps(variables))
+PY
 ANSIBLE_COLLECTIONS_PATH=$PWD/.cache/collections ansible-playbook -i "$HOST," -c community.docker.docker \
   -e @.cache/benchmark-app-vars.json -e load_seconds="$LOAD_SECONDS" benchmarks/rollout_vs_recreate.yml
