@@ -426,8 +426,9 @@ class Rollout:
         if web:
             self.switch_and_verify(new, release, port, serving)
         if serving:
-            with self.phase("drain"):
-                time.sleep(self.params["drain_seconds"] if web else 0)
+            if web:
+                with self.phase("drain"):
+                    time.sleep(self.params["drain_seconds"])
             with self.phase("stop"):
                 serving.stop(timeout=self.params["stop_timeout"])
         self.prune(keep_names={new.name})

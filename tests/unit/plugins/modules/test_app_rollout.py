@@ -310,6 +310,7 @@ def test_a_worker_replaces_the_old_one_once_healthy_with_its_grace_period(host):
     assert host.engine.running() == [second["container"]]
     assert host.engine.containers_by_name[first["container"]].stopped_with == 120
     assert module.commands == []
+    assert set(second["phases"]) == {"start", "gate", "stop"}
 
 
 def test_only_the_newest_stopped_releases_are_kept(host):
