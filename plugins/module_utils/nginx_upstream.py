@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
 
 SERVER_LINE = re.compile(r"^\s*server\s+127\.0\.0\.1:(\d+)\s*;", re.MULTILINE)
 
@@ -36,9 +37,12 @@ def current_port(path):
     return int(match.group(1)) if match else None
 
 
-def switch(path, content, run_command, test_command, reload_command):
+def switch(path, content, run_command, test_command, reload_command, pid_file=None, proc_root="/proc"):
     """Make ``content`` the upstream file's, validated by ``test_command``, then reload nginx.
 
+    A reload only signals nginx: until the old workers stop accepting, new connections may still get the old
+    upstream. With ``pid_file`` (nginx's master), return only once every worker from before the reload has exited
+    or is shutting down, so what is probed next is the new configuration.
     Returns the previous content (None when there was no file). ``run_command(argv)`` returns (rc, out, err).
     """
     try:
@@ -51,11 +55,68 @@ def switch(path, content, run_command, test_command, reload_command):
     if rc != 0:
         _restore(path, previous)
         raise UpstreamError(f"nginx rejected the new upstream ({' '.join(test_command)}): {err or out}")
+    master = _master_pid(pid_file)
+    old_workers = accepting_workers(master, proc_root) if master else set()
     rc, out, err = run_command(reload_command)
     if rc != 0:
         _restore(path, previous)
         raise UpstreamError(f"nginx did not reload ({' '.join(reload_command)}): {err or out}")
+    if not wait_for_workers_to_leave(old_workers, proc_root):
+        lingering = sorted(accepting_workers(master, proc_root) & old_workers)
+        _restore(path, previous)
+        run_command(reload_command)
+        raise UpstreamError(
+            f"nginx workers from before the reload (pids {lingering}) still accepted connections after "
+            f"{RELOAD_WAIT_SECONDS} s; the previous upstream was put back"
+        )
     return previous
+
+
+RELOAD_WAIT_SECONDS = 10
+
+
+def accepting_workers(master_pid, proc_root="/proc"):
+    """Pids of the master's worker processes that still accept connections (not "shutting down")."""
+    workers = set()
+    for entry in os.listdir(proc_root):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(os.path.join(proc_root, entry, "stat"), encoding="utf-8") as handle:
+                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == master_pid and _accepts(int(entry), proc_root):
+            workers.add(int(entry))
+    return workers
+
+
+def wait_for_workers_to_leave(workers, proc_root="/proc"):
+    deadline = time.monotonic() + RELOAD_WAIT_SECONDS
+    while any(_accepts(pid, proc_root) for pid in workers):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def _accepts(pid, proc_root):
+    try:
+        with open(os.path.join(proc_root, str(pid), "cmdline"), "rb") as handle:
+            title = handle.read()
+    except OSError:
+        return False
+    return b"worker process" in title and b"shutting down" not in title
+
+
+def _master_pid(pid_file):
+    if not pid_file:
+        return None
+    try:
+        with open(pid_file, encoding="utf-8") as handle:
+            return int(handle.read().strip())
+    except (OSError, ValueError):
+        return None
 
 
 def _restore(path, previous):

@@ -100,6 +100,12 @@ options:
     type: list
     elements: str
     default: [systemctl, reload, nginx]
+  nginx_pid_file:
+    description:
+      - PID file of nginx's master. After a reload the switch waits until every worker from before the reload has
+        exited or is shutting down (at most 10 s), so the verification probes the new upstream.
+    type: path
+    default: /run/nginx.pid
   health:
     description: The health gate.
     type: dict
@@ -268,7 +274,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.appstack.platform.plugins.module_utils import nginx_upstream, release_plan
+from ansible_collections.appstack.platform.plugins.module_utils import app_container, nginx_upstream, release_plan
 from ansible_collections.appstack.platform.plugins.module_utils.health_gate import ProbeResult, http_probe, run_gate
 from ansible_collections.appstack.platform.plugins.module_utils.release_ledger import ReleaseLedger
 
@@ -281,7 +287,6 @@ except ImportError:
     DOCKER_IMPORT_ERROR = traceback.format_exc()
 
 LOG_TAIL_LINES = 30
-SECRETS_MOUNT = "/run/secrets"
 LABEL = "appstack"
 
 
@@ -312,7 +317,9 @@ class Rollout:
             "command": params["command"],
             "environment": params["environment"],
             "env_file": _file_hash(params["env_file"]),
-            "secrets": {name: _file_hash(path) for name, path in self.secret_files().items()},
+            "secrets": {
+                name: _file_hash(path) for name, path in app_container.secret_files(params["secrets_dir"]).items()
+            },
             "container_port": params["container_port"],
             "memory": params["memory"],
             "cpus": params["cpus"],
@@ -322,16 +329,6 @@ class Rollout:
             "log": [params["log_max_size"], params["log_max_files"]],
             "extra_hosts": params["extra_hosts"],
             "health_command": params["health"]["command"],
-        }
-
-    def secret_files(self):
-        directory = self.params["secrets_dir"]
-        if not directory:
-            return {}
-        return {
-            name: os.path.join(directory, name)
-            for name in sorted(os.listdir(directory))
-            if os.path.isfile(os.path.join(directory, name))
         }
 
     # What runs now
@@ -445,6 +442,7 @@ class Rollout:
                     self.command,
                     params["nginx_test_command"],
                     params["nginx_reload_command"],
+                    params["nginx_pid_file"],
                 )
             except nginx_upstream.UpstreamError as error:
                 raise RolloutFailed(str(error), self.remove_with_evidence(new, {})) from None
@@ -463,6 +461,7 @@ class Rollout:
                     self.command,
                     params["nginx_test_command"],
                     params["nginx_reload_command"],
+                    params["nginx_pid_file"],
                 )
             except nginx_upstream.UpstreamError as error:
                 revert_error = str(error)
@@ -471,9 +470,10 @@ class Rollout:
             raise RolloutFailed(
                 f"release {release} failed after the switch AND the revert failed: {revert_error}", evidence
             )
+        back_to = _release_labels(serving).get("release") or "the previous upstream"
         raise RolloutFailed(
             f"release {release} of {self.prefix} failed verification through nginx after the switch "
-            f"({verification['reason']}); traffic was switched back to {_release_labels(serving).get('release')}",
+            f"({verification['reason']}); traffic was switched back to {back_to}",
             evidence,
         )
 
@@ -503,10 +503,7 @@ class Rollout:
         params = self.params
         name = self.container_name(release)
         self.remove_if_exists(name)
-        # Later wins: the shared env file, then this service's variables, then where each secret file is.
-        environment = _read_env_file(params["env_file"]) if params["env_file"] else {}
-        environment.update(params["environment"])
-        environment.update({f"{secret}_FILE": f"{SECRETS_MOUNT}/{secret}" for secret in self.secret_files()})
+        environment = app_container.environment(params["env_file"], params["environment"], params["secrets_dir"])
         labels = {
             f"{LABEL}.service": self.prefix,
             f"{LABEL}.release": release,
@@ -530,9 +527,8 @@ class Rollout:
             "tmpfs": {"/tmp": "rw,noexec,nosuid,size=64m"} if params["read_only"] else None,
             "mem_limit": params["memory"],
             "nano_cpus": int(params["cpus"] * 1e9) if params["cpus"] else None,
+            "volumes": app_container.secret_volumes(params["secrets_dir"]),
         }
-        if params["secrets_dir"]:
-            options["volumes"] = {params["secrets_dir"]: {"bind": SECRETS_MOUNT, "mode": "ro"}}
         if port:
             labels[f"{LABEL}.port"] = str(port)
             options["ports"] = {f"{params['container_port']}/tcp": ("127.0.0.1", port)}
@@ -653,17 +649,6 @@ def _file_hash(path):
         return release_plan.config_hash({"content": handle.read().hex()})
 
 
-def _read_env_file(path):
-    values = {}
-    with open(path, encoding="utf-8") as handle:
-        for raw_line in handle:
-            line = raw_line.strip()
-            if line and not line.startswith("#") and "=" in line:
-                name, value = line.split("=", 1)
-                values[name.strip()] = value
-    return values
-
-
 def _now():
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -686,6 +671,7 @@ def argument_spec():
         "upstream_name": {"type": "str"},
         "nginx_test_command": {"type": "list", "elements": "str", "default": ["nginx", "-t"]},
         "nginx_reload_command": {"type": "list", "elements": "str", "default": ["systemctl", "reload", "nginx"]},
+        "nginx_pid_file": {"type": "path", "default": "/run/nginx.pid"},
         "health": {
             "type": "dict",
             "default": {},

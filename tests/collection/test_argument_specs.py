@@ -24,10 +24,37 @@ BAD_VARIABLES = {
             {"app_name": "demo", "app_env": "prod", "app_image": "demo:v1", "app_keep_releases": "many"},
             "app_keep_releases",
         ),
+        (
+            {
+                "app_name": "demo",
+                "app_env": "prod",
+                "app_image": "demo:v1",
+                "app_migration": {"tool": "flyway", "database_url": "postgresql:///demo"},
+            },
+            "tool",
+        ),
     ],
     "docker_engine": [
         ({"docker_engine_live_restore": "perhaps"}, "docker_engine_live_restore"),
         ({"docker_engine_log_max_files": "lots"}, "docker_engine_log_max_files"),
+    ],
+    "nginx": [
+        ({"nginx_sites": [{"name": "demo-prod", "app": "demo", "env": "prod"}]}, "server_names"),
+        (
+            {
+                "nginx_sites": [
+                    {
+                        "name": "demo-prod",
+                        "server_names": ["app.example.com"],
+                        "app": "demo",
+                        "env": "prod",
+                        "rate_limit": {"rate": "fast", "burst": 10},
+                    }
+                ]
+            },
+            "rate",
+        ),
+        ({"nginx_acme_staging": "perhaps"}, "nginx_acme_staging"),
     ],
     "postgresql": [
         ({"postgresql_port": "five-four-three-two"}, "postgresql_port"),

@@ -17,3 +17,21 @@ class FakeResponse:
 @pytest.fixture
 def http_response():
     return FakeResponse
+
+
+class FakeClock:
+    """A monotonic clock whose sleep only moves time forward."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()

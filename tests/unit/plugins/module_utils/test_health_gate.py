@@ -7,17 +7,6 @@ from ansible_collections.appstack.platform.plugins.module_utils import health_ga
 from ansible_collections.appstack.platform.plugins.module_utils.health_gate import ProbeResult, http_probe, run_gate
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
 def scripted(outcomes):
     answers = iter(outcomes)
     return lambda: ProbeResult(ok=next(answers), status=200)
@@ -36,14 +25,12 @@ def scripted(outcomes):
         ([True, False] * 10, 2, False, 6),
     ],
 )
-def test_gate_needs_consecutive_successes_within_the_deadline(outcomes, successes, passed, attempts):
-    clock = FakeClock()
+def test_gate_needs_consecutive_successes_within_the_deadline(outcomes, successes, passed, attempts, clock):
     result = run_gate(scripted(outcomes), successes=successes, interval=2, deadline=11, clock=clock, sleep=clock.sleep)
     assert (result.passed, result.attempts) == (passed, attempts)
 
 
-def test_gate_stops_at_once_when_the_target_dies_and_says_why():
-    clock = FakeClock()
+def test_gate_stops_at_once_when_the_target_dies_and_says_why(clock):
     alive = iter([None, "container exited with code 3"])
     result = run_gate(scripted([False] * 10), 3, 1, 60, still_alive=lambda: next(alive), clock=clock, sleep=clock.sleep)
     assert not result.passed
@@ -51,8 +38,7 @@ def test_gate_stops_at_once_when_the_target_dies_and_says_why():
     assert result.reason == "container exited with code 3"
 
 
-def test_gate_keeps_only_the_last_probes_as_evidence():
-    clock = FakeClock()
+def test_gate_keeps_only_the_last_probes_as_evidence(clock):
     result = run_gate(scripted([False] * 30), 1, 1, 20, clock=clock, sleep=clock.sleep, keep=3)
     assert len(result.last_probes) == 3
     assert result.as_dict()["reason"].startswith("no 1 consecutive successes within 20s")

@@ -1,4 +1,7 @@
-"""Send GET requests to a URL for a number of seconds; print a JSON summary (requests, failures, versions)."""
+"""Send GET requests to a URL for a number of seconds; print a JSON summary (requests, failures, versions).
+
+Usage: load.py URL SECONDS [WORKERS [HOST]]  (HOST: the Host header, for a site behind a name)
+"""
 
 import json
 import sys
@@ -7,7 +10,9 @@ import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-URL, SECONDS, WORKERS = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 4
+URL, SECONDS = sys.argv[1], float(sys.argv[2])
+WORKERS = int(sys.argv[3]) if len(sys.argv) > 3 else 4
+HEADERS = {"Host": sys.argv[4]} if len(sys.argv) > 4 else {}
 
 
 def hammer(deadline):
@@ -15,7 +20,7 @@ def hammer(deadline):
     while time.monotonic() < deadline:
         outcomes += 1
         try:
-            with urllib.request.urlopen(URL, timeout=5) as response:
+            with urllib.request.urlopen(urllib.request.Request(URL, headers=HEADERS), timeout=5) as response:
                 versions[json.load(response).get("version", "?")] += 1
         except Exception as error:
             failures.append(f"{time.strftime('%H:%M:%S')} {error}")

@@ -1,0 +1,107 @@
+# Copyright: (c) 2026, appstack.platform maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a migration tool says about a database: the revision it is at and the migrations still to apply.
+
+Each tool has a state command (run in the release's image) whose output is parsed here; nothing here runs anything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import namedtuple
+
+# `alembic history` lines: "<down>[, <down>] -> <revision> [(head)] [(branchpoint)], <message>"
+ALEMBIC_HISTORY_LINE = re.compile(r"^(?P<down>.+?) -> (?P<revision>[^\s,]+)(?: \([^)]*\))*,")
+ALEMBIC_CURRENT_LINE = re.compile(r"^(?P<revision>[0-9A-Za-z_]+)(?: \([^)]*\))*$")
+# `manage.py showmigrations --plan` lines: "[X]  app.0001_initial" (applied) or "[ ]  app.0002_more" (pending);
+# with -v 2 a " (applied at ...)" suffix follows.
+DJANGO_PLAN_LINE = re.compile(r"^\[(?P<mark>[ X])\]\s+(?P<name>\S+)")
+
+TOOLS = ("alembic", "django", "command")
+DEFAULT_TOOL_COMMANDS = {"alembic": ["alembic"], "django": ["python", "manage.py"]}
+
+
+# Where a database is: ``revision`` (None when unknown or at the very start), ``pending`` in apply order, and
+# ``unknown``: revisions the database is at that the release does not ship (a newer release migrated it).
+State = namedtuple("State", ["revision", "pending", "unknown"], defaults=[()])
+
+
+def state_commands(tool, tool_command, check_command):
+    """The commands whose outputs ``parse`` reads, by name."""
+    if tool == "alembic":
+        return {"current": [*tool_command, "current"], "history": [*tool_command, "history"]}
+    if tool == "django":
+        return {"plan": [*tool_command, "showmigrations", "--plan"]}
+    return {"pending": list(check_command)}
+
+
+def apply_command(tool, tool_command, user_apply_command):
+    if tool == "alembic":
+        return [*tool_command, "upgrade", "heads"]
+    if tool == "django":
+        return [*tool_command, "migrate", "--noinput"]
+    return list(user_apply_command)
+
+
+def parse(tool, outputs):
+    if tool == "alembic":
+        return parse_alembic(outputs["current"], outputs["history"])
+    if tool == "django":
+        return parse_django_plan(outputs["plan"])
+    return parse_command(outputs["pending"])
+
+
+def parse_alembic(current_output, history_output):
+    """State from `alembic current` and `alembic history` (newest first)."""
+    current = [match.group("revision") for match in map(ALEMBIC_CURRENT_LINE.match, _lines(current_output)) if match]
+    parents = {}
+    order = []
+    for line in _lines(history_output):
+        match = ALEMBIC_HISTORY_LINE.match(line)
+        if not match:
+            continue
+        revision = match.group("revision")
+        downs = [down.strip() for down in match.group("down").split(",")]
+        parents[revision] = [down for down in downs if down != "<base>"]
+        order.append(revision)
+    unknown = tuple(revision for revision in current if revision not in parents)
+    if unknown:
+        # Nothing can be planned against a revision the release does not know; applying would fail in the tool.
+        return State(",".join(current), [], unknown)
+    applied = _ancestors(current, parents)
+    pending = [revision for revision in reversed(order) if revision not in applied]
+    return State(",".join(current) or None, pending)
+
+
+def parse_django_plan(plan_output):
+    applied, pending = [], []
+    for line in _lines(plan_output):
+        match = DJANGO_PLAN_LINE.match(line)
+        if match:
+            (applied if match.group("mark") == "X" else pending).append(match.group("name"))
+    return State(applied[-1] if applied else None, pending)
+
+
+def parse_command(pending_output):
+    """A user's check command prints one pending migration per line (nothing when up to date)."""
+    return State(None, [line for line in _lines(pending_output) if not line.startswith("#")])
+
+
+def applied_between(before, after):
+    """Migrations pending before and no longer pending after, in apply order."""
+    return [name for name in before.pending if name not in after.pending]
+
+
+def _ancestors(revisions, parents):
+    seen = set()
+    stack = list(revisions)
+    while stack:
+        revision = stack.pop()
+        if revision not in seen:
+            seen.add(revision)
+            stack.extend(parents.get(revision, []))
+    return seen
+
+
+def _lines(output):
+    return [line.strip() for line in output.splitlines() if line.strip()]

@@ -1,0 +1,496 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, appstack.platform maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: db_migrate
+short_description: Run an application's database migrations from its new release image, once, under a lock
+version_added: 0.2.0
+description:
+  - Runs the migration tool of an application (Alembic, Django, or commands of your own) in a one-off container of
+    the B(new) release image, with the same environment file, variables, secret files and network as the app's
+    containers. Meant to run after the release is configured on the host and before any traffic is switched.
+  - A PostgreSQL session advisory lock serialises migrations of one app environment; a second run waits for it up
+    to O(lock_timeout), then fails naming the session that holds it. The state is read after the lock is taken,
+    so a run that waited finds the migrations already applied and changes nothing.
+  - When migrations are pending, a backup is taken first (C(pg_dump) in custom format, or O(backup_command)) and its
+    id is returned and carried by any error.
+  - On failure nothing is switched (the caller stops); the error shows the tool's output and says whether the
+    database moved. Alembic and Django on PostgreSQL run DDL in transactions, so a failing revision leaves the
+    schema as it was before that revision's transaction.
+  - Changed only when migrations were applied.
+author: appstack.platform maintainers (@appstack)
+requirements:
+  - Docker SDK for Python (C(python3-docker) on Debian)
+  - psycopg 3 (C(python3-psycopg) on Debian), for the lock
+  - C(pg_dump) of the server's major version or newer (C(postgresql-client)), unless O(backup_command) or
+    O(backup=false)
+attributes:
+  check_mode:
+    support: full
+    description: Reads the state with the new image and reports the pending migrations; takes no lock, no backup.
+  diff_mode:
+    support: none
+    description: The pending and applied migrations are returned in RV(pending) and RV(applied).
+options:
+  app:
+    description: Application name (names the one-off containers, the lock and the backup files).
+    type: str
+    required: true
+  env:
+    description: Environment of the application.
+    type: str
+    required: true
+  tool:
+    description:
+      - C(alembic) applies with C(upgrade heads) and reads C(current) and C(history).
+      - C(django) applies with C(migrate --noinput) and reads C(showmigrations --plan).
+      - C(command) runs O(apply_command), and O(check_command), which prints one pending migration per line.
+    type: str
+    required: true
+    choices: [alembic, django, command]
+  image:
+    description: Image of the new release (present on the host).
+    type: str
+    required: true
+  tool_command:
+    description: How the tool is called in the image; C([alembic]) or C([python, manage.py]) when not set.
+    type: list
+    elements: str
+  apply_command:
+    description: Command that applies the migrations (O(tool=command) only).
+    type: list
+    elements: str
+  check_command:
+    description: Command that prints the pending migrations, one per line (O(tool=command) only).
+    type: list
+    elements: str
+  database_url:
+    description:
+      - libpq URL of the database, used for the lock and the backup from this host. It must reach PostgreSQL
+        directly; an advisory lock through PgBouncer in transaction pooling would not be held by this session.
+    type: str
+    required: true
+  env_file:
+    description: File of C(NAME=value) lines passed to the container (the app's).
+    type: path
+  environment:
+    description: Environment variables that are not secrets.
+    type: dict
+    default: {}
+  secrets_dir:
+    description: Directory of secret files, mounted read-only at C(/run/secrets) and announced as C(NAME_FILE).
+    type: path
+  extra_hosts:
+    description: Host name to address entries of the container (the app's).
+    type: dict
+    default: {}
+  network:
+    description: Docker network of the container; the default bridge when not set.
+    type: str
+  user:
+    description: User the container runs as; the image's when not set.
+    type: str
+  lock_name:
+    description: Name of the advisory lock; C(appstack.db_migrate:<app>-<env>) when not set.
+    type: str
+  lock_timeout:
+    description: Seconds to wait for the lock before failing.
+    type: float
+    default: 300
+  timeout:
+    description: Seconds the migration may run before it is stopped and reported as failed.
+    type: float
+    default: 1800
+  backup:
+    description: Take a backup before applying migrations.
+    type: bool
+    default: true
+  backup_dir:
+    description: Directory of the C(pg_dump) backups (made C(0700), files C(0600)).
+    type: path
+    default: /var/backups/appstack/migrations
+  backup_command:
+    description:
+      - Command run on the host instead of C(pg_dump) (for example the backup role's); the last line it prints is
+        returned as the backup id.
+    type: list
+    elements: str
+  output_lines:
+    description: Lines of the tool's output returned and shown on failure.
+    type: int
+    default: 40
+"""
+
+EXAMPLES = r"""
+- name: Migrate the database from the new release, before it takes traffic
+  appstack.platform.db_migrate:
+    app: demo
+    env: prod
+    tool: alembic
+    tool_command: [python3, -m, alembic]
+    image: registry.example.com/demo:2026.11.2
+    env_file: /etc/appstack/demo-prod/app.env
+    secrets_dir: /etc/appstack/demo-prod/secrets
+    database_url: "{{ vault_demo_migration_database_url }}"
+  run_once: true
+  register: migration
+
+- name: A project with its own migration commands
+  appstack.platform.db_migrate:
+    app: shop
+    env: staging
+    tool: command
+    image: shop:1.4.0
+    apply_command: [./bin/migrate, up]
+    check_command: [./bin/migrate, pending]
+    database_url: "{{ vault_shop_database_url }}"
+    backup_command: [/usr/local/bin/backup-now, shop-staging]
+"""
+
+RETURN = r"""
+revision_before:
+  description: Revision the database was at (Alembic revision, last applied Django migration; null for C(command)).
+  returned: always
+  type: str
+revision_after:
+  description: Revision the database is at now.
+  returned: always
+  type: str
+pending:
+  description: Migrations that were pending, in apply order (what check mode would apply).
+  returned: always
+  type: list
+  elements: str
+applied:
+  description: Migrations applied by this run.
+  returned: always
+  type: list
+  elements: str
+backup_id:
+  description: Id of the backup taken before applying (the dump's file name with C(pg_dump)); null when none was taken.
+  returned: always
+  type: str
+backup_path:
+  description: Path of the C(pg_dump) backup.
+  returned: when a pg_dump backup was taken
+  type: str
+duration:
+  description: Seconds the migration command ran.
+  returned: always
+  type: float
+lock_waited:
+  description: Seconds spent waiting for the lock.
+  returned: when not in check mode
+  type: float
+output:
+  description: Last O(output_lines) lines of the tool's output.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import socket
+import subprocess
+import time
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.appstack.platform.plugins.module_utils import advisory_lock, app_container, migration_state
+
+try:
+    import docker
+except ImportError:
+    DOCKER_IMPORT_ERROR = traceback.format_exc()
+else:
+    DOCKER_IMPORT_ERROR = None
+
+try:
+    import psycopg
+except ImportError:
+    PSYCOPG_IMPORT_ERROR = traceback.format_exc()
+else:
+    PSYCOPG_IMPORT_ERROR = None
+
+LABEL = "appstack"
+
+
+class MigrationFailed(Exception):
+    def __init__(self, message, **details):
+        super().__init__(message)
+        self.details = details
+
+
+class Migration:
+    def __init__(self, module, client):
+        self.module = module
+        self.params = module.params
+        self.client = client
+        self.instance = f"{self.params['app']}-{self.params['env']}"
+        self.tool_command = self.params["tool_command"] or migration_state.DEFAULT_TOOL_COMMANDS.get(
+            self.params["tool"], []
+        )
+
+    # The one-off containers
+
+    def run_in_image(self, argv, timeout):
+        """Runs ``argv`` in a container of the release; returns (exit code, stdout, stdout and stderr)."""
+        params = self.params
+        options = {
+            "name": f"{self.instance}-migrate-{os.getpid()}-{time.monotonic_ns()}",
+            "command": argv,
+            "detach": True,
+            "environment": app_container.environment(params["env_file"], params["environment"], params["secrets_dir"]),
+            "volumes": app_container.secret_volumes(params["secrets_dir"]),
+            "labels": {f"{LABEL}.migration": self.instance},
+            "extra_hosts": params["extra_hosts"] or None,
+            "network": params["network"],
+            "user": params["user"],
+        }
+        container = self.client.containers.run(
+            params["image"], **{key: value for key, value in options.items() if value is not None}
+        )
+        try:
+            try:
+                status = container.wait(timeout=timeout)["StatusCode"]
+            except Exception:  # the SDK raises its HTTP client's read timeout
+                container.kill()
+                status = None
+            stdout = container.logs(stdout=True, stderr=False).decode(errors="replace")
+            combined = container.logs(stdout=True, stderr=True).decode(errors="replace")
+        finally:
+            container.remove(force=True)
+        if status is None:
+            raise MigrationFailed(
+                f"{' '.join(argv)} did not finish within {timeout:.0f} s and was stopped", output=self.tail(combined)
+            )
+        return status, stdout, combined
+
+    def state(self):
+        commands = migration_state.state_commands(self.params["tool"], self.tool_command, self.params["check_command"])
+        outputs = {}
+        for name, argv in commands.items():
+            status, stdout, combined = self.run_in_image(argv, timeout=self.params["timeout"])
+            if status != 0:
+                raise MigrationFailed(
+                    f"reading the migration state failed: {' '.join(argv)} exited with {status}",
+                    output=self.tail(combined),
+                )
+            outputs[name] = stdout
+        state = migration_state.parse(self.params["tool"], outputs)
+        if state.unknown:
+            self.module.warn(
+                f"the database is at revision {', '.join(state.unknown)}, which {self.params['image']} does not ship "
+                "(a newer release migrated it): nothing to apply"
+            )
+        return state
+
+    # The run
+
+    def plan(self):
+        before = self.state()
+        return dict(self.plan_of(before), changed=bool(before.pending))
+
+    def run(self, connection):
+        lock_name = self.params["lock_name"] or f"appstack.db_migrate:{self.instance}"
+        try:
+            waited = advisory_lock.acquire(connection, lock_name, self.params["lock_timeout"])
+        except advisory_lock.LockTimeout as timeout:
+            raise MigrationFailed(str(timeout), lock_holder=timeout.holder) from None
+        try:
+            return dict(self.apply(), lock_waited=round(waited, 2))
+        finally:
+            advisory_lock.release(connection, lock_name)
+
+    def apply(self):
+        before = self.state()
+        result = dict(self.plan_of(before))
+        if not before.pending:
+            return result
+        backup = self.backup(before) if self.params["backup"] else {"backup_id": None}
+        result.update(backup)
+        argv = migration_state.apply_command(self.params["tool"], self.tool_command, self.params["apply_command"])
+        started = time.monotonic()
+        try:
+            status, _stdout, combined = self.run_in_image(argv, timeout=self.params["timeout"])
+        except MigrationFailed as failure:
+            failure.details.update(backup)
+            raise
+        result["duration"] = round(time.monotonic() - started, 2)
+        result["output"] = self.tail(combined)
+        after = self.state()
+        result.update(revision_after=after.revision, applied=migration_state.applied_between(before, after))
+        if status != 0:
+            raise MigrationFailed(
+                f"the migration failed ({' '.join(argv)} exited with {status}); nothing was switched. "
+                + self.describe_database(before, after)
+                + (f" Backup taken before: {backup['backup_id']}." if backup["backup_id"] else ""),
+                **result,
+            )
+        return dict(result, changed=True)
+
+    @staticmethod
+    def plan_of(state):
+        return {
+            "changed": False,
+            "revision_before": state.revision,
+            "revision_after": state.revision,
+            "pending": state.pending,
+            "applied": [],
+            "backup_id": None,
+            "duration": 0.0,
+            "output": [],
+        }
+
+    @staticmethod
+    def describe_database(before, after):
+        if after.revision == before.revision and after.pending == before.pending:
+            return (
+                f"The database is still at revision {before.revision or 'base'}: the failing transaction was rolled "
+                "back and nothing was committed."
+            )
+        applied = migration_state.applied_between(before, after)
+        return (
+            f"The database moved from revision {before.revision or 'base'} to {after.revision or 'base'} "
+            f"({', '.join(applied) or 'partly'} committed before the failure); "
+            f"still pending: {', '.join(after.pending) or 'nothing'}."
+        )
+
+    def backup(self, state):
+        if self.params["backup_command"]:
+            argv = self.params["backup_command"]
+            completed = subprocess.run(argv, capture_output=True, text=True, check=False)
+            if completed.returncode != 0:
+                raise MigrationFailed(
+                    f"the backup before migrating failed ({' '.join(argv)} exited with {completed.returncode}); "
+                    "no migration was applied",
+                    output=self.tail(completed.stdout + completed.stderr),
+                )
+            lines = completed.stdout.strip().splitlines()
+            return {"backup_id": lines[-1].strip() if lines else None}
+        return self.pg_dump(state)
+
+    def pg_dump(self, state):
+        directory = self.params["backup_dir"]
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        name = f"{self.instance}-{stamp}-at-{(state.revision or 'base').replace(',', '+')}.dump"
+        path = os.path.join(directory, name)
+        connection = psycopg.conninfo.conninfo_to_dict(self.params["database_url"])
+        environment = dict(os.environ, PGPASSWORD=str(connection.pop("password", "") or ""))
+        argv = [
+            "pg_dump",
+            "--format=custom",
+            f"--file={path}",
+            f"--dbname={psycopg.conninfo.make_conninfo(**connection)}",
+        ]
+        previous_umask = os.umask(0o077)
+        try:
+            completed = subprocess.run(argv, capture_output=True, text=True, env=environment, check=False)
+        except FileNotFoundError:
+            raise MigrationFailed(
+                "pg_dump is not installed on this host (postgresql-client); no migration was applied. "
+                "Install it, set backup_command, or set backup=false."
+            ) from None
+        finally:
+            os.umask(previous_umask)
+        if completed.returncode != 0:
+            raise MigrationFailed(
+                f"the backup before migrating failed (pg_dump exited with {completed.returncode}); "
+                "no migration was applied",
+                output=self.tail(completed.stderr),
+            )
+        return {"backup_id": name, "backup_path": path}
+
+    def tail(self, text):
+        return text.rstrip().splitlines()[-self.params["output_lines"] :]
+
+
+def argument_spec():
+    return {
+        "app": {"type": "str", "required": True},
+        "env": {"type": "str", "required": True},
+        "tool": {"type": "str", "required": True, "choices": list(migration_state.TOOLS)},
+        "image": {"type": "str", "required": True},
+        "tool_command": {"type": "list", "elements": "str"},
+        "apply_command": {"type": "list", "elements": "str"},
+        "check_command": {"type": "list", "elements": "str"},
+        "database_url": {"type": "str", "required": True, "no_log": True},
+        "env_file": {"type": "path"},
+        "environment": {"type": "dict", "default": {}},
+        "secrets_dir": {"type": "path"},
+        "extra_hosts": {"type": "dict", "default": {}},
+        "network": {"type": "str"},
+        "user": {"type": "str"},
+        "lock_name": {"type": "str"},
+        "lock_timeout": {"type": "float", "default": 300},
+        "timeout": {"type": "float", "default": 1800},
+        "backup": {"type": "bool", "default": True},
+        "backup_dir": {"type": "path", "default": "/var/backups/appstack/migrations"},
+        "backup_command": {"type": "list", "elements": "str"},
+        "output_lines": {"type": "int", "default": 40},
+    }
+
+
+def argument_problems(params):
+    """What the argument spec cannot say: which commands belong to which tool."""
+    if params["tool"] == "command":
+        missing = [name for name in ("apply_command", "check_command") if not params[name]]
+        return f"tool=command needs {' and '.join(missing)}" if missing else None
+    given = [name for name in ("apply_command", "check_command") if params[name]]
+    if given:
+        return f"{' and '.join(given)} only apply to tool=command; {params['tool']} has its own commands"
+    return None
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    problem = argument_problems(module.params)
+    if problem:
+        module.fail_json(msg=problem)
+    if DOCKER_IMPORT_ERROR:
+        if module.check_mode:
+            module.warn("Docker SDK not installed yet: assuming every migration is pending")
+            module.exit_json(changed=True, pending=None, applied=[], backup_id=None)
+        module.fail_json(msg=missing_required_lib("docker (python3-docker)"), exception=DOCKER_IMPORT_ERROR)
+    if PSYCOPG_IMPORT_ERROR and not module.check_mode:
+        module.fail_json(msg=missing_required_lib("psycopg (python3-psycopg)"), exception=PSYCOPG_IMPORT_ERROR)
+    try:
+        client = docker.from_env()
+        client.images.get(module.params["image"])
+    except docker.errors.ImageNotFound:
+        if module.check_mode:
+            module.warn(f"image {module.params['image']} is not on this host yet: cannot list pending migrations")
+            module.exit_json(changed=True, pending=None, applied=[], backup_id=None)
+        module.fail_json(msg=f"image {module.params['image']} is not on this host: pull or load it first")
+    except docker.errors.DockerException as error:
+        module.fail_json(msg=f"Docker error: {error}", exception=traceback.format_exc())
+    migration = Migration(module, client)
+    try:
+        result = migration.plan() if module.check_mode else run_locked(module, migration)
+    except MigrationFailed as failure:
+        module.fail_json(msg=str(failure), **failure.details)
+    except docker.errors.DockerException as error:
+        module.fail_json(msg=f"Docker error: {error}", exception=traceback.format_exc())
+    module.exit_json(**result)
+
+
+def run_locked(module, migration):
+    # Named in pg_stat_activity, so a run waiting for the lock can say who holds it.
+    application = f"db_migrate {migration.instance} on {socket.gethostname()} pid {os.getpid()}"[:63]
+    try:
+        connection = psycopg.connect(
+            module.params["database_url"], autocommit=True, application_name=application, connect_timeout=10
+        )
+    except psycopg.Error as error:
+        raise MigrationFailed(f"cannot reach the database for the migration lock: {error}") from None
+    with connection:
+        return migration.run(connection)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+import pytest
+
+from ansible_collections.appstack.platform.plugins.module_utils import migration_state
+from ansible_collections.appstack.platform.plugins.module_utils.migration_state import State
+
+HISTORY = """\
+0002 -> 0003 (head), create tags
+0001 -> 0002, add note title
+<base> -> 0001, create notes
+"""
+
+
+@pytest.mark.parametrize(
+    ("current", "expected"),
+    [
+        ("", State(None, ["0001", "0002", "0003"])),
+        ("0001\n", State("0001", ["0002", "0003"])),
+        ("0002\n", State("0002", ["0003"])),
+        ("0003 (head)\n", State("0003", [])),
+    ],
+)
+def test_alembic_pending_is_what_follows_the_current_revision(current, expected):
+    assert migration_state.parse_alembic(current, HISTORY) == expected
+
+
+def test_alembic_ignores_log_lines_and_follows_branches_and_merges():
+    history = """\
+INFO  [alembic.runtime.migration] Context impl PostgresqlImpl.
+b1, c1 -> m1 (head) (mergepoint), merge
+a1 -> c1, branch c
+a1 -> b1, branch b
+<base> -> a1 (branchpoint), start
+"""
+    assert migration_state.parse_alembic("b1\n", history) == State("b1", ["c1", "m1"])
+
+
+def test_alembic_reports_a_revision_the_release_does_not_ship():
+    state = migration_state.parse_alembic("0004 (head)\n", HISTORY)
+    assert state == State("0004", [], ("0004",))
+
+
+def test_django_plan_splits_applied_from_pending():
+    plan = """\
+[X]  contenttypes.0001_initial
+[X]  auth.0001_initial
+[ ]  notes.0001_initial
+[ ]  notes.0002_title (applied at 2026-01-01)
+"""
+    assert migration_state.parse_django_plan(plan) == State(
+        "auth.0001_initial", ["notes.0001_initial", "notes.0002_title"]
+    )
+    assert migration_state.parse_django_plan("[ ]  a.0001\n") == State(None, ["a.0001"])
+
+
+def test_command_output_lists_pending_migrations_one_per_line():
+    assert migration_state.parse_command("# pending:\n  20260101_users\n\n20260102_orders\n") == State(
+        None, ["20260101_users", "20260102_orders"]
+    )
+    assert migration_state.parse_command("") == State(None, [])
+
+
+@pytest.mark.parametrize(
+    ("tool", "state_commands", "apply"),
+    [
+        (
+            "alembic",
+            {"current": ["alembic", "current"], "history": ["alembic", "history"]},
+            ["alembic", "upgrade", "heads"],
+        ),
+        (
+            "django",
+            {"plan": ["python", "manage.py", "showmigrations", "--plan"]},
+            ["python", "manage.py", "migrate", "--noinput"],
+        ),
+        ("command", {"pending": ["./migrate", "pending"]}, ["./migrate", "up"]),
+    ],
+)
+def test_commands_of_each_tool(tool, state_commands, apply):
+    tool_command = migration_state.DEFAULT_TOOL_COMMANDS.get(tool, [])
+    assert migration_state.state_commands(tool, tool_command, ["./migrate", "pending"]) == state_commands
+    assert migration_state.apply_command(tool, tool_command, ["./migrate", "up"]) == apply
+
+
+def test_parse_dispatches_on_the_tool():
+    assert migration_state.parse("alembic", {"current": "0003\n", "history": HISTORY}) == State("0003", [])
+    assert migration_state.parse("django", {"plan": "[X]  a.0001\n"}) == State("a.0001", [])
+    assert migration_state.parse("command", {"pending": "x\n"}) == State(None, ["x"])
+
+
+def test_applied_between_keeps_apply_order():
+    before = State("0001", ["0002", "0003", "0004"])
+    after = State("0003", ["0004"])
+    assert migration_state.applied_between(before, after) == ["0002", "0003"]

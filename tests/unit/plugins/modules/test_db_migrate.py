@@ -1,0 +1,202 @@
+"""db_migrate's flow against a fake Docker engine that plays an Alembic project, and a fake lock connection."""
+
+import pytest
+
+from ansible_collections.appstack.platform.plugins.module_utils import advisory_lock
+from ansible_collections.appstack.platform.plugins.modules import db_migrate
+
+HISTORY = "0002 -> 0003 (head), create tags\n0001 -> 0002, add title\n<base> -> 0001, create notes\n"
+
+
+class FakeAlembicEngine:
+    """containers.run(image, command=...) answers as `alembic current|history|upgrade heads` would."""
+
+    def __init__(self, revision=None, fail_upgrade=False, hang=False):
+        self.revision = revision
+        self.fail_upgrade = fail_upgrade
+        self.hang = hang
+        self.containers = self
+        self.runs = []
+
+    def run(self, image, command, **options):
+        self.runs.append((image, command, options))
+        verb = command[-1] if command[-1] != "heads" else "upgrade"
+        if verb == "current":
+            return FakeContainer(0, f"{self.revision}\n" if self.revision else "")
+        if verb == "history":
+            return FakeContainer(0, HISTORY)
+        if self.hang:
+            return FakeContainer(None, "", stderr="INFO  Running upgrade 0002 -> 0003\n")
+        if self.fail_upgrade:
+            return FakeContainer(1, "", stderr="INFO  Running upgrade -> 0001\nsqlalchemy.exc.ProgrammingError: boom\n")
+        self.revision = "0003"
+        return FakeContainer(0, "", stderr="INFO  Running upgrade -> 0001\nINFO  Running upgrade 0002 -> 0003\n")
+
+
+class FakeContainer:
+    def __init__(self, status, stdout, stderr=""):
+        self.status, self.stdout, self.stderr = status, stdout, stderr
+        self.killed = self.removed = False
+
+    def wait(self, timeout):
+        if self.status is None:
+            raise TimeoutError("read timed out")
+        return {"StatusCode": self.status}
+
+    def kill(self):
+        self.killed = True
+
+    def logs(self, stdout, stderr):
+        return ((self.stdout if stdout else "") + (self.stderr if stderr else "")).encode()
+
+    def remove(self, force):
+        self.removed = True
+
+
+class FakeModule:
+    def __init__(self, check_mode=False, **params):
+        self.check_mode = check_mode
+        self.warnings = []
+        self.params = {name: spec.get("default") for name, spec in db_migrate.argument_spec().items()}
+        self.params.update(app="demo", env="prod", tool="alembic", image="demo:v2", database_url="postgresql:///demo")
+        self.params.update(params)
+
+    def warn(self, message):
+        self.warnings.append(message)
+
+
+class LockConnection:
+    """Grants the advisory lock and remembers the calls."""
+
+    def __init__(self, free=True):
+        self.free = free
+        self.calls = []
+
+    def cursor(self):
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def execute(self, sql, parameters):
+        self.calls.append(sql.split("(")[0].strip())
+        self.result = [(self.free,)] if "pg_try" in sql else []
+
+    def fetchall(self):
+        return self.result
+
+
+def migration(engine, **params):
+    return db_migrate.Migration(FakeModule(**params), engine)
+
+
+def test_fresh_database_gets_every_revision_after_a_backup():
+    engine = FakeAlembicEngine()
+    connection = LockConnection()
+    result = migration(engine, backup_command=["echo", "backup-42"]).run(connection)
+    assert result["changed"] is True
+    assert (result["revision_before"], result["revision_after"]) == (None, "0003")
+    assert result["pending"] == result["applied"] == ["0001", "0002", "0003"]
+    assert result["backup_id"] == "backup-42"
+    assert "INFO  Running upgrade 0002 -> 0003" in result["output"]
+    assert connection.calls == ["SELECT pg_try_advisory_lock", "SELECT pg_advisory_unlock"]
+    commands = [run[1][-1] for run in engine.runs]
+    assert commands == ["current", "history", "heads", "current", "history"]
+    assert all(run[0] == "demo:v2" for run in engine.runs)
+
+
+def test_up_to_date_database_is_unchanged_and_not_backed_up():
+    engine = FakeAlembicEngine(revision="0003")
+    result = migration(engine, backup_command=["false"]).run(LockConnection())
+    assert result["changed"] is False
+    assert result["applied"] == [] and result["backup_id"] is None
+
+
+def test_failed_migration_carries_output_backup_and_what_the_database_looks_like():
+    engine = FakeAlembicEngine(revision="0001", fail_upgrade=True)
+    connection = LockConnection()
+    with pytest.raises(db_migrate.MigrationFailed) as raised:
+        migration(engine, backup_command=["echo", "backup-7"]).run(connection)
+    message = str(raised.value)
+    assert "exited with 1" in message and "nothing was switched" in message
+    assert "still at revision 0001" in message and "Backup taken before: backup-7" in message
+    assert raised.value.details["backup_id"] == "backup-7"
+    assert raised.value.details["output"][-1] == "sqlalchemy.exc.ProgrammingError: boom"
+    assert connection.calls[-1] == "SELECT pg_advisory_unlock"
+
+
+def test_failed_backup_applies_nothing():
+    engine = FakeAlembicEngine()
+    with pytest.raises(db_migrate.MigrationFailed, match="backup before migrating failed"):
+        migration(engine, backup_command=["false"]).run(LockConnection())
+    assert [run[1][-1] for run in engine.runs] == ["current", "history"]
+
+
+def test_a_hanging_migration_is_stopped_and_reported():
+    engine = FakeAlembicEngine(revision="0002", hang=True)
+    with pytest.raises(db_migrate.MigrationFailed, match="did not finish within 5 s") as raised:
+        migration(engine, backup=False, timeout=5).run(LockConnection())
+    assert raised.value.details["output"] == ["INFO  Running upgrade 0002 -> 0003"]
+
+
+def test_lock_timeout_names_the_holder(monkeypatch):
+    monkeypatch.setattr(advisory_lock.time, "sleep", lambda seconds: None)
+    engine = FakeAlembicEngine()
+    with pytest.raises(db_migrate.MigrationFailed, match="another migration holds the lock") as raised:
+        migration(engine, lock_timeout=0).run(LockConnection(free=False))
+    assert engine.runs == []
+    assert "lock_holder" in raised.value.details
+
+
+def test_check_mode_plan_lists_pending_and_runs_only_state_commands():
+    engine = FakeAlembicEngine(revision="0002")
+    result = migration(engine).plan()
+    assert result["changed"] is True and result["pending"] == ["0003"] and result["applied"] == []
+    assert [run[1][-1] for run in engine.runs] == ["current", "history"]
+
+
+def test_a_database_ahead_of_the_release_is_left_alone_with_a_warning():
+    engine = FakeAlembicEngine(revision="0009")
+    subject = migration(engine)
+    assert subject.plan()["changed"] is False
+    assert "0009" in subject.module.warnings[0]
+
+
+def test_pg_dump_backup_file_is_private_and_named_after_the_revision(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_run(argv, **options):
+        calls.append((argv, options["env"]["PGPASSWORD"]))
+        return type("Completed", (), {"returncode": 0, "stdout": "", "stderr": ""})()
+
+    monkeypatch.setattr(db_migrate.subprocess, "run", fake_run)
+    subject = migration(
+        FakeAlembicEngine(), backup_dir=str(tmp_path / "dumps"), database_url="postgresql://demo:s3cret@db:5432/demo"
+    )
+    backup = subject.pg_dump(db_migrate.migration_state.State("0002", ["0003"]))
+    assert backup["backup_id"].startswith("demo-prod-") and backup["backup_id"].endswith("-at-0002.dump")
+    argv, password = calls[0]
+    assert password == "s3cret" and "s3cret" not in " ".join(argv)
+    assert (tmp_path / "dumps").stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.parametrize(
+    ("params", "problem"),
+    [
+        ({"tool": "command"}, "tool=command needs apply_command and check_command"),
+        ({"tool": "command", "apply_command": ["x"]}, "tool=command needs check_command"),
+        ({"tool": "command", "apply_command": ["x"], "check_command": ["y"]}, None),
+        (
+            {"tool": "alembic", "apply_command": ["x"]},
+            "apply_command only apply to tool=command; alembic has its own commands",
+        ),
+        ({"tool": "django"}, None),
+    ],
+)
+def test_commands_belong_to_the_command_tool(params, problem):
+    values = {"apply_command": None, "check_command": None}
+    values.update(params)
+    assert db_migrate.argument_problems(values) == problem
