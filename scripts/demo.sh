@@ -53,4 +53,5 @@ log "loading the demo app's image into $HOST's engine"
 tests/demo_app/build.sh
 docker save appstack-demo-app:v1 | docker exec -i "$HOST" docker load >/dev/null
 ansible-playbook -i inventories/demo playbooks/deploy.yml
-log "done. Try: docker exec $HOST curl -sk --resolve demo.localhost:443:127.0.0.1 https://demo.localhost/health"
+address=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$HOST")
+log "done. Try: curl -sk --resolve demo.localhost:443:$address https://demo.localhost/version"
