@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: db_migrate
 short_description: Run an application's database migrations from its new release image, once, under a lock
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs the migration tool of an application (Alembic, Django, or commands of your own) in a one-off container of
     the B(new) release image, with the same environment file, variables, secret files and network as the app's
