@@ -234,25 +234,33 @@ class Migration:
         self.tool_command = self.params["tool_command"] or migration_state.DEFAULT_TOOL_COMMANDS.get(
             self.params["tool"], []
         )
+        # The same for every one-off container of the run: read the env file and the secrets directory once.
+        params = self.params
+        self.container_options = {
+            key: value
+            for key, value in {
+                "environment": app_container.environment(
+                    params["env_file"], params["environment"], params["secrets_dir"]
+                ),
+                "volumes": app_container.secret_volumes(params["secrets_dir"]),
+                "labels": {f"{LABEL}.migration": self.instance},
+                "extra_hosts": params["extra_hosts"] or None,
+                "network": params["network"],
+                "user": params["user"],
+            }.items()
+            if value is not None
+        }
 
     # The one-off containers
 
     def run_in_image(self, argv, timeout):
         """Runs ``argv`` in a container of the release; returns (exit code, stdout, stdout and stderr)."""
-        params = self.params
-        options = {
-            "name": f"{self.instance}-migrate-{os.getpid()}-{time.monotonic_ns()}",
-            "command": argv,
-            "detach": True,
-            "environment": app_container.environment(params["env_file"], params["environment"], params["secrets_dir"]),
-            "volumes": app_container.secret_volumes(params["secrets_dir"]),
-            "labels": {f"{LABEL}.migration": self.instance},
-            "extra_hosts": params["extra_hosts"] or None,
-            "network": params["network"],
-            "user": params["user"],
-        }
         container = self.client.containers.run(
-            params["image"], **{key: value for key, value in options.items() if value is not None}
+            self.params["image"],
+            name=f"{self.instance}-migrate-{os.getpid()}-{time.monotonic_ns()}",
+            command=argv,
+            detach=True,
+            **self.container_options,
         )
         try:
             try:
@@ -308,7 +316,7 @@ class Migration:
 
     def apply(self):
         before = self.state()
-        result = dict(self.plan_of(before))
+        result = self.plan_of(before)
         if not before.pending:
             return result
         backup = self.backup(before) if self.params["backup"] else {"backup_id": None}
