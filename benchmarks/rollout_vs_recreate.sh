@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Rollout time and failed requests under load through nginx: app_rollout against a naive stop-and-recreate of the
 # container, in one run on the app scenario's host (created with the scenario's converge when it is not up).
-# Prints both side by side. Not a test: it asserts nothing.
-#   benchmarks/rollout_vs_recreate.sh [LOAD_SECONDS]
+# Prints both side by side. Not a test: it asserts nothing. The load runs from before each replacement until
+# it has ended, so each row counts the requests sent while that method replaced the release.
+#   benchmarks/rollout_vs_recreate.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
 
 readonly HOST=appstack-molecule-app
-readonly LOAD_SECONDS=${1:-20}
 
 scripts/setup.sh >/dev/null
 scripts/collection.sh
@@ -26,4 +26,4 @@ variables.pop("app_image")
 print(json.dumps(variables))
 PY
 ANSIBLE_COLLECTIONS_PATH=$PWD/.cache/collections ansible-playbook -i "$HOST," -c community.docker.docker \
-  -e @.cache/benchmark-app-vars.json -e load_seconds="$LOAD_SECONDS" benchmarks/rollout_vs_recreate.yml
+  -e @.cache/benchmark-app-vars.json benchmarks/rollout_vs_recreate.yml

@@ -11,7 +11,7 @@ log() { printf '[collection] %s\n' "$*" >&2; }
 readonly DIST_DIR=.cache/dist
 readonly INSTALL_DIR=.cache/collections
 # Paths that must never reach Galaxy users.
-readonly FORBIDDEN='^(tests|molecule|scripts|benchmarks|inventories|\.ci|\.config|\.venv|\.cache|\.git)/|\.pyc$|__pycache__|(^|/)\.env$|\.pem$|\.key$'
+readonly FORBIDDEN='^(tests|molecule|scripts|benchmarks|inventories|\.ci|\.config|\.venv|\.cache|\.git)/|\.pyc$|__pycache__|(^|/)\.env$|\.pem$|\.key$|(^|/)\.coverage$|^ansible\.cfg$'
 
 bundled_collections=$(python -c 'import ansible_collections, os; print(os.path.dirname(list(ansible_collections.__path__)[0]))')
 

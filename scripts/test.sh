@@ -49,6 +49,7 @@ for check in "${checks[@]}"; do
 done
 
 echo
+printf 'total: %dm%02ds\n' "$((SECONDS / 60))" "$((SECONDS % 60))"
 [ "${#failed[@]}" -eq 0 ] || echo "failed checks: ${failed[*]}"
 echo "summary: ${#passed[@]} passed, ${#failed[@]} failed"
 [ "${#failed[@]}" -eq 0 ]

@@ -1,44 +1,90 @@
-"""Send GET requests to a URL for a number of seconds; print a JSON summary (requests, failures, versions).
+"""Send GET requests to a URL from the moment it is started until the action under test has ended.
 
-Usage: load.py URL SECONDS [WORKERS [HOST]]  (HOST: the Host header, for a site behind a name)
+Usage: load.py URL --stop-file PATH [--ready-file PATH] [--workers N] [--host NAME] [--max-seconds S]
+
+The caller starts it, waits for the ready file (every worker has had an answer: the load is on before the
+action starts), runs the action, then creates the stop file. Each worker then sends one more request, so the
+load also covers the moment after the action ended, and exits. --max-seconds only bounds a run whose caller
+died; the summary says which of the two ended it ("stopped_by"), so a proof can refuse a run cut by the bound.
+Prints one JSON summary: requests, failed, versions (the "version" field of each answer), first_failures.
 """
 
+import argparse
 import json
-import sys
+import os
+import threading
 import time
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-URL, SECONDS = sys.argv[1], float(sys.argv[2])
-WORKERS = int(sys.argv[3]) if len(sys.argv) > 3 else 4
-HEADERS = {"Host": sys.argv[4]} if len(sys.argv) > 4 else {}
+
+def parse_arguments():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("url")
+    parser.add_argument("--stop-file", required=True)
+    parser.add_argument("--ready-file")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--host", help="the Host header, for a site behind a name")
+    parser.add_argument("--max-seconds", type=float, default=900)
+    return parser.parse_args()
 
 
-def hammer(deadline):
-    outcomes, versions, failures = 0, Counter(), []
-    while time.monotonic() < deadline:
-        outcomes += 1
+class Load:
+    def __init__(self, arguments):
+        self.arguments = arguments
+        self.headers = {"Host": arguments.host} if arguments.host else {}
+        self.deadline = time.monotonic() + arguments.max_seconds
+        self.answered = threading.Barrier(arguments.workers, action=self.announce_ready)
+        self.stopped_by = "stop-file"
+
+    def announce_ready(self):
+        if self.arguments.ready_file:
+            with open(self.arguments.ready_file, "w", encoding="utf-8") as ready:
+                ready.write(f"{os.getpid()}\n")
+
+    def should_stop(self):
+        if os.path.exists(self.arguments.stop_file):
+            return True
+        if time.monotonic() > self.deadline:
+            self.stopped_by = "max-seconds"
+            return True
+        return False
+
+    def request(self, versions, failures):
+        request = urllib.request.Request(self.arguments.url, headers=self.headers)
         try:
-            with urllib.request.urlopen(urllib.request.Request(URL, headers=HEADERS), timeout=5) as response:
+            with urllib.request.urlopen(request, timeout=10) as response:
                 versions[json.load(response).get("version", "?")] += 1
-        except Exception as error:
+        except Exception as error:  # every kind of failure is what the proof counts
             failures.append(f"{time.strftime('%H:%M:%S')} {error}")
-    return outcomes, versions, failures
+
+    def worker(self, _):
+        versions, failures = Counter(), []
+        self.request(versions, failures)
+        self.answered.wait()
+        while not self.should_stop():
+            self.request(versions, failures)
+        self.request(versions, failures)
+        return versions, failures
 
 
-deadline = time.monotonic() + SECONDS
-with ThreadPoolExecutor(WORKERS) as pool:
-    results = list(pool.map(hammer, [deadline] * WORKERS))
-versions = sum((r[1] for r in results), Counter())
-failures = [f for r in results for f in r[2]]
-print(
-    json.dumps(
-        {
-            "requests": sum(r[0] for r in results),
-            "failed": len(failures),
-            "versions": dict(versions),
-            "first_failures": failures[:10],
-        }
-    )
-)
+def main():
+    arguments = parse_arguments()
+    load = Load(arguments)
+    with ThreadPoolExecutor(arguments.workers) as pool:
+        results = list(pool.map(load.worker, range(arguments.workers)))
+    versions = sum((result[0] for result in results), Counter())
+    failures = [failure for result in results for failure in result[1]]
+    summary = {
+        "requests": sum(versions.values()) + len(failures),
+        "failed": len(failures),
+        "versions": dict(versions),
+        "first_failures": failures[:10],
+        "stopped_by": load.stopped_by,
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

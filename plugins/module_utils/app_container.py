@@ -20,6 +20,17 @@ def secret_files(directory):
     }
 
 
+def secret_values(secrets_dir):
+    """The secrets' contents, for the module to mask wherever they would appear in its output (log tails, probe
+    bodies, tool output): AnsibleModule replaces every value in ``no_log_values`` before it returns."""
+    values = set()
+    for path in secret_files(secrets_dir).values():
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            content = handle.read()
+        values.update(value for value in (content, content.strip()) if value)
+    return values
+
+
 def environment(env_file, variables, secrets_dir):
     """Later wins: the shared env file, then the service's variables, then where each secret file is mounted."""
     values = read_env_file(env_file) if env_file else {}

@@ -90,3 +90,34 @@ def run_gate(
             reason = f"no {successes} consecutive successes within {deadline}s ({attempts} attempts)"
             return GateResult(False, attempts, elapsed, reason, list(history))
         sleep(interval)
+
+
+def run_smoke(probes, rounds, keep=5):
+    """Every ``(name, probe)`` passes, ``rounds`` times over: None, or the first failure with the probes so far.
+
+    Run against the new release directly, before it receives traffic: a release whose health path passes while its
+    real routes fail stops here instead of after the switch.
+    """
+    history = deque(maxlen=keep)
+    for _ in range(rounds):
+        for name, probe in probes:
+            result = probe()
+            history.append(dict(asdict(result), path=name))
+            if not result.ok:
+                answer = result.status if result.status is not None else result.error
+                return {"reason": f"{name} answered {answer}", "last_probes": list(history)}
+    return None
+
+
+def run_window(probe, window, interval, *, clock=time.monotonic, sleep=time.sleep):
+    """Probe for ``window`` seconds, every probe must pass: None, or the failure with its probe."""
+    started = clock()
+    probes = 0
+    while True:
+        result = probe()
+        probes += 1
+        if not result.ok:
+            return {"reason": f"probe {probes} failed", "last_probes": [asdict(result)]}
+        if clock() - started + interval > window:
+            return None
+        sleep(interval)

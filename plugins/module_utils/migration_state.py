@@ -13,6 +13,8 @@ from collections import namedtuple
 # `alembic history` lines: "<down>[, <down>] -> <revision> [(head)] [(branchpoint)], <message>"
 ALEMBIC_HISTORY_LINE = re.compile(r"^(?P<down>.+?) -> (?P<revision>[^\s,]+)(?: \([^)]*\))*,")
 ALEMBIC_CURRENT_LINE = re.compile(r"^(?P<revision>[0-9A-Za-z_]+)(?: \([^)]*\))*$")
+# What `alembic current` prints (on stderr, exit 255) for a database at a revision the release does not ship.
+ALEMBIC_UNLOCATABLE_REVISION = re.compile(r"Can't locate revision identified by '(?P<revision>[^']+)'")
 # `manage.py showmigrations --plan` lines: "[X]  app.0001_initial" (applied) or "[ ]  app.0002_more" (pending);
 # with -v 2 a " (applied at ...)" suffix follows.
 DJANGO_PLAN_LINE = re.compile(r"^\[(?P<mark>[ X])\]\s+(?P<name>\S+)")
@@ -64,13 +66,24 @@ def parse_alembic(current_output, history_output):
         downs = [down.strip() for down in match.group("down").split(",")]
         parents[revision] = [down for down in downs if down != "<base>"]
         order.append(revision)
-    unknown = tuple(revision for revision in current if revision not in parents)
-    if unknown:
-        # Nothing can be planned against a revision the release does not know; applying would fail in the tool.
-        return State(",".join(current), [], unknown)
     applied = _ancestors(current, parents)
     pending = [revision for revision in reversed(order) if revision not in applied]
     return State(",".join(current) or None, pending)
+
+
+def database_ahead(tool, command_name, failed_output):
+    """The state of a database a newer release migrated, from the output of a state command that failed on it.
+
+    `alembic current` cannot name a revision its scripts lack: it fails with "Can't locate revision identified by
+    '<rev>'". That is the case of a rollback behind a newer database, not an error. None for any other failure.
+    """
+    if tool != "alembic" or command_name != "current":
+        return None
+    match = ALEMBIC_UNLOCATABLE_REVISION.search(failed_output)
+    if not match:
+        return None
+    revision = match.group("revision")
+    return State(revision, [], (revision,))
 
 
 def parse_django_plan(plan_output):

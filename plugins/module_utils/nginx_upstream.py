@@ -12,8 +12,22 @@ import time
 SERVER_LINE = re.compile(r"^\s*server\s+127\.0\.0\.1:(\d+)\s*;", re.MULTILINE)
 
 
+NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_]")
+
+
 class UpstreamError(Exception):
     pass
+
+
+def identity(app, env, service):
+    """The one naming of a service's upstream: its block name and its include file's name.
+
+    The nginx role's sites (``proxy_pass``) and placeholders, the app role and app_rollout all take it from here
+    (templates through the ``appstack.platform.upstream`` filter), so a name like ``my-app`` cannot make them
+    disagree.
+    """
+    instance = f"{app}-{env}-{service}"
+    return {"name": NOT_IN_NAME.sub("_", instance), "file": f"{instance}.conf"}
 
 
 def render(name, port, release):

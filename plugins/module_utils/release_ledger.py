@@ -1,14 +1,24 @@
 # Copyright: (c) 2026, appstack.platform maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The release ledger: one JSON record per rollout attempt, written atomically, read by rollback and status."""
+"""The release ledger: one JSON record per rollout attempt, written atomically, read by rollback and status.
+
+An attempt is recorded ``in_progress`` before traffic moves and gets its outcome afterwards, so a run that dies in
+between leaves a record the next run reconciles. Writers hold the service lock (``service_lock``).
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+import time
 
 SUCCEEDED = "succeeded"
+IN_PROGRESS = "in_progress"
+
+
+class LedgerCorrupt(Exception):
+    pass
 
 
 class ReleaseLedger:
@@ -18,24 +28,52 @@ class ReleaseLedger:
     def records(self):
         try:
             with open(self.path, encoding="utf-8") as handle:
-                return json.load(handle)
+                records = json.load(handle)
         except FileNotFoundError:
             return []
+        except (ValueError, UnicodeDecodeError) as error:
+            raise LedgerCorrupt(f"{self.path} is not JSON ({error})") from None
+        if not isinstance(records, list) or not all(isinstance(r, dict) and "release" in r for r in records):
+            raise LedgerCorrupt(f"{self.path} is not a list of release records")
+        return records
+
+    def move_aside(self):
+        """Rename a corrupt ledger out of the way; returns its new path."""
+        aside = f"{self.path}.corrupt-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+        os.replace(self.path, aside)
+        _fsync_directory(os.path.dirname(self.path))
+        return aside
 
     def append(self, record):
-        records = [*self.records(), record]
+        self._write([*self.records(), record])
+        return record
+
+    def update(self, attempt, **fields):
+        """Give the record of ``attempt`` (its ``attempt`` field) these fields, e.g. its outcome."""
+        records = self.records()
+        for record in records:
+            if record.get("attempt") == attempt:
+                record.update(fields)
+        self._write(records)
+
+    def unfinished(self, service):
+        return [r for r in self.records() if r.get("service") == service and r.get("outcome") == IN_PROGRESS]
+
+    def _write(self, records):
         directory = os.path.dirname(self.path)
         os.makedirs(directory, mode=0o750, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=".releases.")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as output:
                 json.dump(records, output, indent=1, sort_keys=True)
+                output.flush()
+                os.fsync(output.fileno())
             os.chmod(temporary, 0o640)
             os.replace(temporary, self.path)
         except BaseException:
             os.unlink(temporary)
             raise
-        return record
+        _fsync_directory(directory)
 
     def succeeded(self, service):
         """Succeeded releases of ``service``, newest first."""
@@ -52,3 +90,11 @@ class ReleaseLedger:
     def find(self, service, release):
         """The newest succeeded record of ``release`` for ``service``, or None."""
         return next((r for r in self.succeeded(service) if r["release"] == release), None)
+
+
+def _fsync_directory(directory):
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

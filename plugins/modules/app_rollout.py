@@ -12,14 +12,24 @@ description:
   - Moves one service of an application to a new release (image plus configuration) on this host.
   - Unchanged when the serving container already runs the same image digest with the same configuration.
   - C(web) services start the new release on the idle one of two loopback ports, pass a health gate (N consecutive
-    successful probes within a deadline), then the nginx upstream include is rewritten atomically, checked with
-    C(nginx -t) and nginx reloaded gracefully. The service is probed through nginx for a verification window and
-    switched back to the old release automatically if that fails. The old release is stopped after a drain time.
+    successful probes within a deadline) and a smoke test (the verification URL's path and O(smoke_paths), probed
+    on the new release directly, every probe must pass), then the nginx upstream include is rewritten atomically,
+    checked with C(nginx -t) and nginx reloaded gracefully. The service is probed through nginx for a verification
+    window and switched back to the old release automatically if that fails (the new release is removed after a
+    drain time, as the old one is after a forward switch). The old release is stopped after a drain time.
   - C(worker) services start the new release, wait for its Docker health check (or for it to keep running), then
     stop the old one with its stop signal and grace period.
   - Any failure before the switch removes the new container, leaves the old release serving, and fails with the
     evidence (last probe responses, container state and exit code, tail of its log).
-  - Every attempt is recorded in the release ledger C(<ledger_dir>/<app>-<env>/releases.json).
+  - Every attempt is recorded in the release ledger C(<ledger_dir>/<app>-<env>/releases.json), as C(in_progress)
+    before traffic moves and with its outcome afterwards; the ledger is written atomically and fsynced, and a
+    corrupt one is moved aside before anything changes.
+  - One run per service at a time, under a lock file beside the ledger (C(<service>.lock)); a second run waits up
+    to O(lock_timeout), then fails naming the holder. The kernel drops the lock when its process dies.
+  - Every run first reconciles what an interrupted run (a killed process, a dropped SSH connection) left behind:
+    the release nginx serves (for a worker, the newest proven one) is the active one, every other running or
+    created container of the service is drained and stopped, unfinished ledger records become C(interrupted), and
+    a C(reconciled) record says what was done.
 author: appstack.platform maintainers (@appstack)
 requirements:
   - Docker SDK for Python (C(python3-docker) on Debian)
@@ -88,7 +98,10 @@ options:
     description: nginx include file holding this service's upstream block.
     type: path
   upstream_name:
-    description: Name of the upstream block; C(<app>_<env>_<service>) when not set.
+    description:
+      - Name of the upstream block.
+      - When not set, C(<app>_<env>_<service>) with every character but letters, digits and C(_) made C(_), the
+        name the nginx role's sites proxy to (filter C(appstack.platform.upstream)).
     type: str
   nginx_test_command:
     description: Command that checks nginx's configuration.
@@ -134,17 +147,37 @@ options:
       command:
         description: Docker health check command for workers (run by Docker inside the container).
         type: str
+      min_uptime:
+        description:
+          - Seconds a worker without O(health.command) must keep running, never restarted by Docker, to pass.
+          - Any kind of release that Docker restarts during the gate fails it at once.
+        type: float
+        default: 10
   verify_url:
     description: URL probed through nginx after the switch (for example C(http://127.0.0.1/health)).
     type: str
   verify_headers:
-    description: Headers of the verification probes (for example C(Host)).
+    description:
+      - Headers of the smoke and verification probes (for example C(Host)). Never logged (it may carry an
+        C(Authorization) header).
     type: dict
     default: {}
   verify_seconds:
     description: How long to keep probing through nginx after the switch; 0 skips the verification.
     type: float
     default: 10
+  smoke_paths:
+    description:
+      - Paths probed on the new release directly (with O(verify_headers)) after its health gate and before the
+        switch, O(health.successes) times each, besides the path of O(verify_url). Any failure stops the rollout
+        before the release receives traffic.
+    type: list
+    elements: str
+    default: []
+  lock_timeout:
+    description: Seconds to wait for another run of the same service to finish before failing with its holder.
+    type: float
+    default: 600
   drain_seconds:
     description: Seconds the old release keeps running after the switch, for requests in flight.
     type: float
@@ -256,11 +289,21 @@ port:
   description: Loopback port of the serving web container.
   type: int
   returned: when kind is web
+reconciled:
+  description: What this run repaired after an interrupted one before rolling out (active release, containers
+    stopped, releases whose attempt was interrupted).
+  type: dict
+  returned: when something was reconciled
+  sample: {active_release: 3f9a1c0b7d21, stopped: [demo-prod-web-0b1c2d3e4f50], interrupted: [3f9a1c0b7d21]}
+lock_waited:
+  description: Seconds this run waited for another run of the service.
+  type: float
+  returned: when not in check mode
 phases:
-  description: Seconds spent in each phase (start, gate, switch, verify, drain, stop).
+  description: Seconds spent in each phase (start, gate, smoke, switch, verify, revert_drain, drain, stop).
   type: dict
   returned: when a rollout happened
-  sample: {start: 0.4, gate: 3.1, switch: 0.2, verify: 10.0, drain: 5.0, stop: 0.3}
+  sample: {start: 0.4, gate: 3.1, smoke: 0.1, switch: 0.2, verify: 10.0, drain: 5.0, stop: 0.3}
 evidence:
   description: On failure, the last probe responses, the container's state and the tail of its log.
   type: dict
@@ -269,18 +312,35 @@ evidence:
 
 import contextlib
 import os
+import socket
 import time
 import traceback
+from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.appstack.platform.plugins.module_utils import app_container, nginx_upstream, release_plan
-from ansible_collections.appstack.platform.plugins.module_utils.health_gate import ProbeResult, http_probe, run_gate
-from ansible_collections.appstack.platform.plugins.module_utils.release_ledger import ReleaseLedger
+from ansible_collections.appstack.platform.plugins.module_utils import (
+    app_container,
+    nginx_upstream,
+    release_plan,
+    service_lock,
+)
+from ansible_collections.appstack.platform.plugins.module_utils.health_gate import (
+    ProbeResult,
+    http_probe,
+    run_gate,
+    run_smoke,
+    run_window,
+)
+from ansible_collections.appstack.platform.plugins.module_utils.release_ledger import (
+    IN_PROGRESS,
+    LedgerCorrupt,
+    ReleaseLedger,
+)
 
 try:
     import docker
-    from docker.errors import NotFound
+    from docker.errors import DockerException, ImageNotFound, NotFound
 
     DOCKER_IMPORT_ERROR = None
 except ImportError:
@@ -302,10 +362,12 @@ class Rollout:
         self.params = module.params
         self.client = client
         self.prefix = f"{self.params['app']}-{self.params['env']}-{self.params['service']}"
-        self.ledger = ReleaseLedger(
-            os.path.join(self.params["ledger_dir"], f"{self.params['app']}-{self.params['env']}", "releases.json")
-        )
+        ledger_dir = os.path.join(self.params["ledger_dir"], f"{self.params['app']}-{self.params['env']}")
+        self.ledger = ReleaseLedger(os.path.join(ledger_dir, "releases.json"))
+        self.lock_path = os.path.join(ledger_dir, f"{self.params['service']}.lock")
         self.phases = {}
+        self.attempt = None
+        module.no_log_values.update(app_container.secret_values(self.params["secrets_dir"]))
 
     # What the release is
 
@@ -340,19 +402,124 @@ class Rollout:
         return self.client.containers.list(all=not running_only, filters=filters)
 
     def serving_container(self):
+        """The active release: for a web service the one nginx's upstream names, for a worker the newest one the
+        ledger knows as proven (succeeded, or past its gate when a run was interrupted)."""
         running = self.service_containers(running_only=True)
         if self.params["kind"] == "web":
             live_port = nginx_upstream.current_port(self.params["upstream_file"])
             running = [c for c in running if c.labels.get(f"{LABEL}.port") == str(live_port)]
+        elif len(running) > 1:
+            proven = [
+                r["release"]
+                for r in self.ledger.records()
+                if r.get("service") == self.params["service"] and r.get("outcome") in ("succeeded", IN_PROGRESS)
+            ]
+            by_release = {c.labels.get(f"{LABEL}.release"): c for c in running}
+            newest = next((by_release[release] for release in reversed(proven) if release in by_release), None)
+            return newest or max(running, key=lambda c: c.attrs["Created"])
         return running[0] if running else None
 
     # The run
 
     def run(self):
+        """Validate the ledger, then (outside check mode) under the service's lock: reconcile, roll out."""
+        try:
+            self.ledger.records()
+        except LedgerCorrupt as error:
+            aside = None if self.module.check_mode else self.ledger.move_aside()
+            self.module.fail_json(
+                msg=f"the release ledger {error}; nothing was changed. "
+                + (
+                    f"It was moved to {aside}: the next run starts a new ledger (rollback targets from before "
+                    "are in the moved file)."
+                    if aside
+                    else "A real run moves it aside."
+                )
+            )
+        if self.module.check_mode:
+            return self.roll_out_release()
+        holder = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": _now(),
+            "image": self.params["image"] or f"rollback to {self.params['rollback_to']}",
+        }
+        try:
+            with service_lock.held(self.lock_path, self.params["lock_timeout"], holder) as waited:
+                reconciled = self.reconcile()
+                result = self.roll_out_release()
+        except service_lock.LockTimeout as error:
+            self.module.fail_json(msg=f"{self.prefix}: {error}", holder=error.holder)
+        result["lock_waited"] = waited
+        if reconciled:
+            result.update(reconciled=reconciled, changed=True)
+        return result
+
+    def reconcile(self):
+        """Repair what an interrupted run left: every running (or created) container of the service but the active
+        one is drained and stopped, unfinished ledger records are closed, and a record says what was done."""
+        service = self.params["service"]
+        active = self.serving_container()
+        leftovers = [
+            c
+            for c in self.service_containers(running_only=False)
+            if c.status in ("running", "created", "restarting") and (active is None or c.name != active.name)
+        ]
+        unfinished = self.ledger.unfinished(service)
+        if not leftovers and not unfinished:
+            return None
+        if self.params["kind"] == "web" and any(c.status == "running" for c in leftovers):
+            self.reload_upstream()
+            # One of them may have been nginx's target until the interrupted switch: let its requests finish.
+            time.sleep(self.params["drain_seconds"])
+        for container in leftovers:
+            container.stop(timeout=self.params["stop_timeout"])
+        for record in unfinished:
+            self.ledger.update(record["attempt"], outcome="interrupted", finished=_now())
+        active_release = _release_labels(active).get("release")
+        reconciled = {
+            "active_release": active_release,
+            "stopped": sorted(c.name for c in leftovers),
+            "interrupted": [record["release"] for record in unfinished],
+        }
+        self.ledger.append(
+            {
+                "service": service,
+                "release": active_release,
+                "outcome": "reconciled",
+                "started": _now(),
+                "finished": _now(),
+                **{key: value for key, value in reconciled.items() if key != "active_release"},
+            }
+        )
+        return reconciled
+
+    def reload_upstream(self):
+        """Make nginx serve what the upstream file says: a run killed between writing it and reloading nginx left
+        them apart, and the release the file names is the one kept."""
+        params = self.params
+        with open(params["upstream_file"], encoding="utf-8") as handle:
+            content = handle.read()
+        try:
+            nginx_upstream.switch(
+                params["upstream_file"],
+                content,
+                self.command,
+                params["nginx_test_command"],
+                params["nginx_reload_command"],
+                params["nginx_pid_file"],
+            )
+        except nginx_upstream.UpstreamError as error:
+            self.module.fail_json(
+                msg=f"{self.prefix}: an interrupted run left containers to reconcile, but nginx could not be made to "
+                f"serve {params['upstream_file']}: {error}; nothing was stopped"
+            )
+
+    def roll_out_release(self):
         serving = self.serving_container()
         serving_labels = _release_labels(serving)
         previous = serving_labels.get("release")
-        image = self.client.images.get(self.image_reference(previous))
+        image, reference = self.release_image(previous)
         spec_hash = release_plan.config_hash(self.container_spec())
         release = release_plan.release_id(image.id, spec_hash)
         result = {"release": release, "previous_release": previous, "changed": False}
@@ -366,7 +533,7 @@ class Rollout:
             "service": self.params["service"],
             "release": release,
             "previous_release": previous,
-            "image": self.params["image"] if not self.params["rollback_to"] else image.id,
+            "image": reference,
             "rollback_to": self.params["rollback_to"],
             "image_id": image.id,
             "config_hash": spec_hash,
@@ -374,9 +541,9 @@ class Rollout:
             "started": _now(),
         }
         try:
-            new = self.roll_out(image, release, spec_hash, serving)
+            new = self.roll_out(image, release, spec_hash, serving, record)
         except RolloutFailed as failure:
-            self.ledger.append(dict(record, finished=_now(), outcome="failed", error=str(failure), phases=self.phases))
+            self.record_outcome(record, outcome="failed", error=str(failure))
             self.module.fail_json(
                 msg=str(failure),
                 evidence=failure.evidence,
@@ -384,15 +551,20 @@ class Rollout:
                 previous_release=previous,
                 phases=self.phases,
             )
-        self.ledger.append(dict(record, finished=_now(), outcome="succeeded", phases=self.phases))
+        self.record_outcome(record, outcome="succeeded")
         return dict(
             result, outcome="succeeded", changed=True, container=new.name, phases=self.phases, **self.port_result(new)
         )
 
-    def image_reference(self, serving_release):
+    def release_image(self, serving_release):
+        """The image to release and the reference the ledger keeps for it: O(image), or a rollback target's.
+
+        A rollback target whose image was pruned is pulled again by its reference when it has one (a registry
+        image), and refused when what the registry now serves under it is another image.
+        """
         target = self.params["rollback_to"]
         if not target:
-            return self.params["image"]
+            return self.client.images.get(self.params["image"]), self.params["image"]
         service = self.params["service"]
         if target == "previous":
             record = self.ledger.previous_good(service, serving_release)
@@ -405,21 +577,59 @@ class Rollout:
                 succeeded_releases=succeeded,
                 serving_release=serving_release,
             )
-        return record["image_id"]
+        reference, image_id = record.get("image") or record["image_id"], record["image_id"]
+        described = f"release {record['release']} of {self.prefix} (image {reference}, id {image_id})"
+        try:
+            return self.client.images.get(image_id), reference
+        except ImageNotFound:
+            if reference == image_id:
+                self.module.fail_json(msg=f"{described} is no longer on this host and has no reference to pull it by")
+        try:
+            pulled = self.client.images.pull(reference)
+        except DockerException as error:
+            self.module.fail_json(msg=f"{described} is no longer on this host and pulling it failed: {error}")
+        if pulled.id != image_id:
+            self.module.fail_json(
+                msg=f"{described} is no longer on this host, and {reference} now is another image ({pulled.id}): "
+                "roll back to a release whose image is still here, or deploy that image by its digest"
+            )
+        return pulled, reference
 
-    def roll_out(self, image, release, spec_hash, serving):
+    def record_in_progress(self, record):
+        """Before traffic moves (or a worker replaces another): a run that dies after this leaves a record."""
+        self.attempt = f"{record['started']}-{os.getpid()}-{record['release']}"
+        self.ledger.append(dict(record, attempt=self.attempt, outcome=IN_PROGRESS))
+
+    def record_outcome(self, record, **outcome):
+        outcome.update(finished=_now(), phases=self.phases)
+        if self.attempt:
+            self.ledger.update(self.attempt, **outcome)
+        else:
+            self.ledger.append(dict(record, **outcome))
+
+    def roll_out(self, image, release, spec_hash, serving, record):
         web = self.params["kind"] == "web"
         port = release_plan.idle_port(self.params["slot_ports"], _port_of(serving)) if web else None
+        still_serving = "the previous release keeps serving" if serving else "nothing was serving"
         with self.phase("start"):
             new = self.start(image, release, spec_hash, port)
         with self.phase("gate"):
             gate = self.gate(new, port)
         if not gate.passed:
             raise RolloutFailed(
-                f"release {release} of {self.prefix} failed its health gate: {gate.reason}; "
-                f"{'the previous release keeps serving' if serving else 'nothing was serving'}",
+                f"release {release} of {self.prefix} failed its health gate: {gate.reason}; {still_serving}",
                 self.remove_with_evidence(new, gate.as_dict()),
             )
+        if web:
+            with self.phase("smoke"):
+                smoke = self.smoke(port)
+            if smoke:
+                raise RolloutFailed(
+                    f"release {release} of {self.prefix} failed its smoke test before the switch: {smoke['reason']}; "
+                    f"it received no traffic and {still_serving}",
+                    self.remove_with_evidence(new, smoke),
+                )
+        self.record_in_progress(record)
         if web:
             self.switch_and_verify(new, release, port, serving)
         if serving:
@@ -433,7 +643,9 @@ class Rollout:
 
     def switch_and_verify(self, new, release, port, serving):
         params = self.params
-        upstream = params["upstream_name"] or self.prefix.replace("-", "_")
+        upstream = (
+            params["upstream_name"] or nginx_upstream.identity(params["app"], params["env"], params["service"])["name"]
+        )
         with self.phase("switch"):
             try:
                 previous_content = nginx_upstream.switch(
@@ -449,50 +661,55 @@ class Rollout:
         if not (params["verify_url"] and params["verify_seconds"] > 0):
             return
         with self.phase("verify"):
-            verification = self.verify_through_nginx()
+            probe = http_probe(params["verify_url"], params["health"]["timeout"], params["verify_headers"])
+            verification = run_window(probe, params["verify_seconds"], params["health"]["interval"])
         if verification is None:
             return
-        revert_error = None
-        if previous_content is not None and serving:
-            try:
-                nginx_upstream.switch(
-                    params["upstream_file"],
-                    previous_content,
-                    self.command,
-                    params["nginx_test_command"],
-                    params["nginx_reload_command"],
-                    params["nginx_pid_file"],
-                )
-            except nginx_upstream.UpstreamError as error:
-                revert_error = str(error)
-        evidence = self.remove_with_evidence(new, verification)
-        if revert_error:
+        if previous_content is None or not serving:
             raise RolloutFailed(
-                f"release {release} failed after the switch AND the revert failed: {revert_error}", evidence
+                f"release {release} of {self.prefix} failed verification through nginx after the switch "
+                f"({verification['reason']}) and nothing served before it: it was removed",
+                self.remove_with_evidence(new, verification),
             )
-        back_to = _release_labels(serving).get("release") or "the previous upstream"
+        try:
+            nginx_upstream.switch(
+                params["upstream_file"],
+                previous_content,
+                self.command,
+                params["nginx_test_command"],
+                params["nginx_reload_command"],
+                params["nginx_pid_file"],
+            )
+        except nginx_upstream.UpstreamError as error:
+            # nginx may still send traffic to the new release: it keeps running.
+            raise RolloutFailed(
+                f"release {release} of {self.prefix} failed after the switch AND the revert failed: {error}; "
+                f"{new.name} keeps running, fix nginx and re-run",
+                self.evidence(new, verification),
+            ) from None
+        with self.phase("revert_drain"):
+            # Workers from before the revert may still hold requests to the new release.
+            time.sleep(params["drain_seconds"])
+        back_to = _release_labels(serving).get("release")
         raise RolloutFailed(
             f"release {release} of {self.prefix} failed verification through nginx after the switch "
             f"({verification['reason']}); traffic was switched back to {back_to}",
-            evidence,
+            self.remove_with_evidence(new, verification),
         )
 
-    def verify_through_nginx(self):
-        """Probe through nginx for the whole window; None when every probe passed, else the failure."""
+    def smoke(self, port):
+        """Probe the verification URL's path and the smoke paths on the new release directly, before the switch."""
         params = self.params
-        probe = http_probe(params["verify_url"], params["health"]["timeout"], params["verify_headers"])
-        window = params["verify_seconds"]
-        interval = params["health"]["interval"]
-        started = time.monotonic()
-        probes = 0
-        while True:
-            result = probe()
-            probes += 1
-            if not result.ok:
-                return {"reason": f"probe {probes} through nginx failed", "last_probes": [result.__dict__]}
-            if time.monotonic() - started + interval > window:
-                return None
-            time.sleep(interval)
+        paths = list(params["smoke_paths"])
+        if params["verify_url"]:
+            verify = urlsplit(params["verify_url"])
+            paths.insert(0, verify.path + (f"?{verify.query}" if verify.query else "") or "/")
+        timeout = params["health"]["timeout"]
+        probes = [
+            (path, http_probe(f"http://127.0.0.1:{port}{path}", timeout, params["verify_headers"]))
+            for path in dict.fromkeys(paths)
+        ]
+        return run_smoke(probes, params["health"]["successes"]) if probes else None
 
     # Containers
 
@@ -552,6 +769,12 @@ class Rollout:
             state = container.attrs["State"]
             if state["Status"] != "running":
                 return f"container {container.name} is {state['Status']} (exit code {state.get('ExitCode')})"
+            # Docker's restart policy brings a crashing process back: running is not proof it stays up.
+            if container.attrs.get("RestartCount"):
+                return (
+                    f"container {container.name} was restarted {container.attrs['RestartCount']} times by Docker "
+                    f"(last exit code {state.get('ExitCode')})"
+                )
             return None
 
         if port:
@@ -559,7 +782,7 @@ class Rollout:
         elif health["command"]:
             probe = self.docker_health_probe(container)
         else:
-            probe = self.running_probe(container)
+            probe = self.running_probe(container, health["min_uptime"])
         return run_gate(probe, health["successes"], health["interval"], health["deadline"], still_alive=still_alive)
 
     @staticmethod
@@ -573,14 +796,24 @@ class Rollout:
         return probe
 
     @staticmethod
-    def running_probe(container):
+    def running_probe(container, min_uptime):
+        """A worker without a health check passes once it has kept running for ``min_uptime`` seconds."""
+        started = time.monotonic()
+
         def probe():
             container.reload()
-            return ProbeResult(container.status == "running", None, container.status)
+            uptime = time.monotonic() - started
+            running = container.status == "running"
+            return ProbeResult(running and uptime >= min_uptime, None, f"{container.status} for {uptime:.1f} s")
 
         return probe
 
     def remove_with_evidence(self, container, evidence):
+        evidence = self.evidence(container, evidence)
+        container.remove(force=True)
+        return evidence
+
+    def evidence(self, container, evidence):
         container.reload()
         state = container.attrs["State"]
         evidence = dict(evidence)
@@ -592,7 +825,6 @@ class Rollout:
             "error": state.get("Error"),
         }
         evidence["log_tail"] = container.logs(tail=LOG_TAIL_LINES).decode("utf-8", "replace").splitlines()
-        container.remove(force=True)
         return evidence
 
     def remove_if_exists(self, name):
@@ -613,7 +845,11 @@ class Rollout:
         return {"port": port} if port else {}
 
     def command(self, argv):
-        return self.module.run_command(argv)
+        """Run nginx's commands; a missing binary is a failed command (the caller restores the upstream file)."""
+        try:
+            return self.module.run_command(argv, handle_exceptions=False)
+        except OSError as error:
+            return 127, "", f"{argv[0]}: {error}"
 
     def phase(self, name):
         return _Phase(self.phases, name)
@@ -682,11 +918,14 @@ def argument_spec():
                 "successes": {"type": "int", "default": 3},
                 "deadline": {"type": "float", "default": 60},
                 "command": {"type": "str"},
+                "min_uptime": {"type": "float", "default": 10},
             },
         },
         "verify_url": {"type": "str"},
-        "verify_headers": {"type": "dict", "default": {}},
+        "verify_headers": {"type": "dict", "default": {}, "no_log": True},
         "verify_seconds": {"type": "float", "default": 10},
+        "smoke_paths": {"type": "list", "elements": "str", "default": []},
+        "lock_timeout": {"type": "float", "default": 600},
         "drain_seconds": {"type": "float", "default": 5},
         "stop_timeout": {"type": "int", "default": 30},
         "keep_releases": {"type": "int", "default": 3},

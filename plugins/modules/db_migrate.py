@@ -17,9 +17,14 @@ description:
     so a run that waited finds the migrations already applied and changes nothing.
   - When migrations are pending, a backup is taken first (C(pg_dump) in custom format, or O(backup_command)) and its
     id is returned and carried by any error.
-  - On failure nothing is switched (the caller stops); the error shows the tool's output and says whether the
-    database moved. Alembic and Django on PostgreSQL run DDL in transactions, so a failing revision leaves the
-    schema as it was before that revision's transaction.
+  - On failure nothing is switched (the caller stops); the error shows the tool's output and says what is known of
+    the database: its revision, and whether its schema changed, by a fingerprint of the catalog (relations, columns,
+    constraints, indexes, functions, types, extensions) taken before and after. Alembic and Django on PostgreSQL run
+    DDL in transactions, but a migration can commit outside them (Alembic's C(autocommit_block), Django's
+    C(atomic = False)): "schema unchanged" is said only when the fingerprint says so.
+  - A database at a revision the release does not ship (a newer release migrated it, and this one is a rollback
+    or an older image) is a warning with nothing to apply, reported in RV(database_ahead); Alembic's
+    C(current) fails on such a database, which is read from its "Can't locate revision" message.
   - Changed only when migrations were applied.
 author: appstack.platform maintainers (@appstack)
 requirements:
@@ -104,6 +109,12 @@ options:
     description: Seconds the migration may run before it is stopped and reported as failed.
     type: float
     default: 1800
+  state_timeout:
+    description:
+      - Seconds each command that reads the state (C(alembic current), C(showmigrations), O(check_command)) may
+        run. Short, so a hung read cannot hold the lock for the length of a migration.
+    type: float
+    default: 120
   backup:
     description: Take a backup before applying migrations.
     type: bool
@@ -164,6 +175,16 @@ pending:
   returned: always
   type: list
   elements: str
+database_ahead:
+  description: Revisions the database is at that the release does not ship (a newer release migrated it); nothing
+    is applied then.
+  returned: always
+  type: list
+  elements: str
+schema_changed:
+  description: On a failed migration, whether the schema's fingerprint differs from before the migration ran.
+  returned: failure of the migration command
+  type: bool
 applied:
   description: Migrations applied by this run.
   returned: always
@@ -200,7 +221,12 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.appstack.platform.plugins.module_utils import advisory_lock, app_container, migration_state
+from ansible_collections.appstack.platform.plugins.module_utils import (
+    advisory_lock,
+    app_container,
+    migration_state,
+    schema_fingerprint,
+)
 
 try:
     import docker
@@ -236,6 +262,7 @@ class Migration:
         )
         # The same for every one-off container of the run: read the env file and the secrets directory once.
         params = self.params
+        module.no_log_values.update(app_container.secret_values(params["secrets_dir"]))
         self.container_options = {
             key: value
             for key, value in {
@@ -281,15 +308,19 @@ class Migration:
     def state(self):
         commands = migration_state.state_commands(self.params["tool"], self.tool_command, self.params["check_command"])
         outputs = {}
+        state = None
         for name, argv in commands.items():
-            status, stdout, combined = self.run_in_image(argv, timeout=self.params["timeout"])
+            status, stdout, combined = self.run_in_image(argv, timeout=self.params["state_timeout"])
             if status != 0:
+                state = migration_state.database_ahead(self.params["tool"], name, combined)
+                if state:
+                    break
                 raise MigrationFailed(
                     f"reading the migration state failed: {' '.join(argv)} exited with {status}",
                     output=self.tail(combined),
                 )
             outputs[name] = stdout
-        state = migration_state.parse(self.params["tool"], outputs)
+        state = state or migration_state.parse(self.params["tool"], outputs)
         if state.unknown:
             self.module.warn(
                 f"the database is at revision {', '.join(state.unknown)}, which {self.params['image']} does not ship "
@@ -310,17 +341,18 @@ class Migration:
         except advisory_lock.LockTimeout as timeout:
             raise MigrationFailed(str(timeout), lock_holder=timeout.holder) from None
         try:
-            return dict(self.apply(), lock_waited=round(waited, 2))
+            return dict(self.apply(connection), lock_waited=round(waited, 2))
         finally:
             advisory_lock.release(connection, lock_name)
 
-    def apply(self):
+    def apply(self, connection):
         before = self.state()
         result = self.plan_of(before)
         if not before.pending:
             return result
         backup = self.backup(before) if self.params["backup"] else {"backup_id": None}
         result.update(backup)
+        schema_before = schema_fingerprint.fingerprint(connection)
         argv = migration_state.apply_command(self.params["tool"], self.tool_command, self.params["apply_command"])
         started = time.monotonic()
         try:
@@ -333,10 +365,11 @@ class Migration:
         after = self.state()
         result.update(revision_after=after.revision, applied=migration_state.applied_between(before, after))
         if status != 0:
+            schema_changed = schema_fingerprint.fingerprint(connection) != schema_before
             raise MigrationFailed(
                 f"the migration failed ({' '.join(argv)} exited with {status}); nothing was switched. "
-                + self.describe_database(before, after)
-                + (f" Backup taken before: {backup['backup_id']}." if backup["backup_id"] else ""),
+                + self.describe_database(before, after, schema_changed, backup["backup_id"]),
+                schema_changed=schema_changed,
                 **result,
             )
         return dict(result, changed=True)
@@ -348,6 +381,7 @@ class Migration:
             "revision_before": state.revision,
             "revision_after": state.revision,
             "pending": state.pending,
+            "database_ahead": list(state.unknown),
             "applied": [],
             "backup_id": None,
             "duration": 0.0,
@@ -355,17 +389,24 @@ class Migration:
         }
 
     @staticmethod
-    def describe_database(before, after):
+    def describe_database(before, after, schema_changed, backup_id):
+        """What is known of the database after a failed migration: its revision, and its schema's fingerprint."""
+        restore = f"restore backup {backup_id} or repair by hand" if backup_id else "repair by hand (no backup)"
         if after.revision == before.revision and after.pending == before.pending:
+            if not schema_changed:
+                return (
+                    f"The database is still at revision {before.revision or 'base'} and its schema is unchanged: "
+                    f"the failing transaction was rolled back. Backup taken before: {backup_id or 'none'}."
+                )
             return (
-                f"The database is still at revision {before.revision or 'base'}: the failing transaction was rolled "
-                "back and nothing was committed."
+                f"The database is still at revision {before.revision or 'base'}, but the schema changed although the "
+                f"revision did not (part of the migration committed outside its transaction): {restore}."
             )
         applied = migration_state.applied_between(before, after)
         return (
             f"The database moved from revision {before.revision or 'base'} to {after.revision or 'base'} "
             f"({', '.join(applied) or 'partly'} committed before the failure); "
-            f"still pending: {', '.join(after.pending) or 'nothing'}."
+            f"still pending: {', '.join(after.pending) or 'nothing'}. Backup taken before: {backup_id or 'none'}."
         )
 
     def backup(self, state):
@@ -437,6 +478,7 @@ def argument_spec():
         "lock_name": {"type": "str"},
         "lock_timeout": {"type": "float", "default": 300},
         "timeout": {"type": "float", "default": 1800},
+        "state_timeout": {"type": "float", "default": 120},
         "backup": {"type": "bool", "default": True},
         "backup_dir": {"type": "path", "default": "/var/backups/appstack/migrations"},
         "backup_command": {"type": "list", "elements": "str"},

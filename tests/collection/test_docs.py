@@ -29,7 +29,9 @@ def test_module_renders(ansible, module):
 
 
 @pytest.mark.parametrize("name", FILTERS)
-def test_filter_renders(ansible, name):
+def test_filter_renders_with_every_option(ansible, name):
+    options = yaml.safe_load((PROJECT / "plugins/filter" / f"{name}.yml").read_text())["DOCUMENTATION"]["options"]
     result = ansible("ansible-doc", "-t", "filter", f"appstack.platform.{name}")
     assert result.returncode == 0, result.stderr
-    assert "profile" in result.stdout
+    for option in set(options) - {"_input"}:
+        assert option in result.stdout, f"{option} missing from ansible-doc of {name}"

@@ -1,7 +1,9 @@
 """Demo application for the rollout tests: /health, /version, and behaviours chosen at build time.
 
 APP_BEHAVIOUR: healthy | broken (health always 500) | slow (listens only after APP_SLOW_START seconds) |
-degrading (healthy for APP_HEALTHY_SECONDS after start, then 500 everywhere).
+routes-broken (health 200, every other route 500) | degrading (healthy until it has served a request that came
+through a proxy, i.e. carried X-Forwarded-For; from then on /version answers 500: it passes a direct health gate and
+smoke test and fails the verification through nginx, however slow the machine, while other routes keep answering).
 APP_SHUTDOWN_SECONDS: time taken to finish after SIGTERM, like a worker completing its current job.
 /health checks the database and Redis when DATABASE_URL / REDIS_URL (or their *_FILE secrets) are set.
 """
@@ -10,6 +12,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,7 +21,7 @@ import redis
 
 VERSION = os.environ.get("APP_VERSION", "dev")
 BEHAVIOUR = os.environ.get("APP_BEHAVIOUR", "healthy")
-STARTED = time.monotonic()
+PROXIED_REQUEST_SEEN = threading.Event()
 
 
 def setting(name):
@@ -47,15 +50,15 @@ def dependency_problems():
     return problems
 
 
-def degraded():
-    healthy_for = float(os.environ.get("APP_HEALTHY_SECONDS", "5"))
-    return BEHAVIOUR == "degrading" and time.monotonic() - STARTED > healthy_for
-
-
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
-        if degraded():
-            return self.reply(500, {"error": "degraded"})
+        if BEHAVIOUR == "degrading":
+            if self.headers.get("X-Forwarded-For"):
+                PROXIED_REQUEST_SEEN.set()
+            if PROXIED_REQUEST_SEEN.is_set() and self.path == "/version":
+                return self.reply(500, {"error": "degraded"})
+        if BEHAVIOUR == "routes-broken" and self.path != "/health":
+            return self.reply(500, {"error": "routes-broken"})
         if self.path == "/health":
             if BEHAVIOUR == "broken":
                 return self.reply(500, {"status": "broken", "version": VERSION})

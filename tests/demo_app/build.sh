@@ -7,7 +7,8 @@ cd "$(dirname "$0")"
 
 readonly OUTPUT=${1:-../../.cache/demo-app-images.tar}
 readonly VARIANTS="v1:healthy:0001,0002 v2:healthy:0001,0002,0003 broken:broken:0001,0002,0003
-  slow:slow:0001,0002,0003 degrading:degrading:0001,0002,0003 badmigration:healthy:0001,0002,0003,0004"
+  slow:slow:0001,0002,0003 degrading:degrading:0001,0002,0003 routesbroken:routes-broken:0001,0002,0003
+  badmigration:healthy:0001,0002,0003,0004 partialmigration:healthy:0001,0002,0003,0005"
 
 stamp=$( { cat app.py Dockerfile alembic.ini; find migrations -type f -name '*.py*' | sort | xargs cat; docker image inspect -f '{{.Id}}' appstack-base:trixie; } | sha256sum | cut -c1-12)
 if [ -f "$OUTPUT" ] && [ "$(cat "$OUTPUT.stamp" 2>/dev/null)" = "$stamp" ]; then

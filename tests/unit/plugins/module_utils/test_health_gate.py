@@ -67,3 +67,37 @@ def test_http_probe_records_a_refused_connection(monkeypatch):
     monkeypatch.setattr(health_gate, "open_url", refuse)
     result = http_probe("http://127.0.0.1:8001/health", timeout=1)()
     assert not result.ok and result.status is None and "Connection refused" in result.error
+
+
+def test_smoke_passes_when_every_path_passes_every_round():
+    calls = []
+
+    def probe(name):
+        return lambda: calls.append(name) or ProbeResult(ok=True, status=200)
+
+    assert health_gate.run_smoke([("/version", probe("/version")), ("/api", probe("/api"))], rounds=2) is None
+    assert calls == ["/version", "/api", "/version", "/api"]
+
+
+def test_smoke_stops_at_the_first_failure_and_names_the_path():
+    failing = health_gate.run_smoke(
+        [("/version", scripted([True, True])), ("/api", lambda: ProbeResult(ok=False, status=500, body="boom"))],
+        rounds=3,
+    )
+    assert failing["reason"] == "/api answered 500"
+    assert [(p["path"], p["status"]) for p in failing["last_probes"]] == [("/version", 200), ("/api", 500)]
+    refused = health_gate.run_smoke([("/", lambda: ProbeResult(ok=False, error="refused"))], rounds=1)
+    assert refused["reason"] == "/ answered refused"
+
+
+def test_the_window_probes_until_it_has_passed_and_fails_on_any_probe(clock):
+    probes = []
+
+    def passing():
+        probes.append(clock.now)
+        return ProbeResult(ok=True, status=200)
+
+    assert health_gate.run_window(passing, window=3, interval=1, clock=clock, sleep=clock.sleep) is None
+    assert probes == [0, 1, 2, 3]
+    failing = health_gate.run_window(scripted([True, False, True]), 10, 1, clock=clock, sleep=clock.sleep)
+    assert failing["reason"] == "probe 2 failed" and failing["last_probes"][0]["ok"] is False

@@ -34,9 +34,28 @@ a1 -> b1, branch b
     assert migration_state.parse_alembic("b1\n", history) == State("b1", ["c1", "m1"])
 
 
-def test_alembic_reports_a_revision_the_release_does_not_ship():
-    state = migration_state.parse_alembic("0004 (head)\n", HISTORY)
-    assert state == State("0004", [], ("0004",))
+# What `alembic current` (Alembic 1.13, Debian's python3-alembic) prints on stderr, exit status 255, when the
+# database is at a revision the release's scripts lack; molecule/stack proves it against the real CLI.
+UNLOCATABLE = """\
+ERROR [alembic.util.messaging] Can't locate revision identified by '0004'
+  FAILED: Can't locate revision identified by '0004'
+"""
+
+
+def test_a_database_a_newer_release_migrated_is_ahead_with_nothing_to_apply():
+    assert migration_state.database_ahead("alembic", "current", UNLOCATABLE) == State("0004", [], ("0004",))
+
+
+@pytest.mark.parametrize(
+    ("tool", "command", "output"),
+    [
+        ("alembic", "current", "sqlalchemy.exc.OperationalError: connection refused"),
+        ("alembic", "history", UNLOCATABLE),
+        ("django", "plan", UNLOCATABLE),
+    ],
+)
+def test_other_failures_of_a_state_command_are_not_a_database_ahead(tool, command, output):
+    assert migration_state.database_ahead(tool, command, output) is None
 
 
 def test_django_plan_splits_applied_from_pending():

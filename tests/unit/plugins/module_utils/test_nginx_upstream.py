@@ -123,3 +123,15 @@ def test_switch_without_a_running_master_does_not_wait(tmp_path):
     path = tmp_path / "up.conf"
     runner = Runner({})
     assert nginx_upstream.switch(str(path), "new", runner, TEST, RELOAD, str(tmp_path / "missing.pid")) is None
+
+
+@pytest.mark.parametrize(
+    ("app", "env", "service", "name", "file"),
+    [
+        ("demo", "prod", "web", "demo_prod_web", "demo-prod-web.conf"),
+        ("my-app", "prod", "web", "my_app_prod_web", "my-app-prod-web.conf"),
+        ("shop.v2", "staging-eu", "api", "shop_v2_staging_eu_api", "shop.v2-staging-eu-api.conf"),
+    ],
+)
+def test_one_name_for_the_block_and_one_for_the_file(app, env, service, name, file):
+    assert nginx_upstream.identity(app, env, service) == {"name": name, "file": file}

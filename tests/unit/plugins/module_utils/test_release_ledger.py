@@ -1,7 +1,10 @@
 import json
 import os
+import pathlib
 
-from ansible_collections.appstack.platform.plugins.module_utils.release_ledger import ReleaseLedger
+import pytest
+
+from ansible_collections.appstack.platform.plugins.module_utils.release_ledger import LedgerCorrupt, ReleaseLedger
 
 
 def record(release, outcome="succeeded", service="web"):
@@ -36,3 +39,28 @@ def test_find_returns_only_succeeded_records(tmp_path):
     assert ledger.find("web", "v3") is None
     ledger.append(record("v3"))
     assert ledger.find("web", "v3")["outcome"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    "content", ['[{"release": "a", "outc', '{"release": "a"}', '[{"outcome": "succeeded"}]', "\xff"]
+)
+def test_a_corrupt_ledger_is_refused_and_can_be_moved_aside(tmp_path, content):
+    path = tmp_path / "releases.json"
+    path.write_bytes(content.encode("latin-1"))
+    ledger = ReleaseLedger(str(path))
+    with pytest.raises(LedgerCorrupt, match=str(path)):
+        ledger.records()
+    aside = ledger.move_aside()
+    assert not path.exists() and pathlib.Path(aside).read_bytes() == content.encode("latin-1")
+    assert ledger.records() == []
+
+
+def test_an_attempt_in_progress_gets_its_outcome_in_place(tmp_path):
+    ledger = ReleaseLedger(str(tmp_path / "releases.json"))
+    ledger.append(record("a"))
+    ledger.append(dict(record("b", "in_progress"), attempt="t-1-b"))
+    assert [r["release"] for r in ledger.unfinished("web")] == ["b"]
+    ledger.update("t-1-b", outcome="succeeded", finished="now")
+    assert ledger.unfinished("web") == []
+    assert ledger.records()[1] == {**record("b"), "attempt": "t-1-b", "finished": "now"}
+    assert [r["release"] for r in ledger.succeeded("web")] == ["b", "a"]

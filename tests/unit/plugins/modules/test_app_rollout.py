@@ -5,9 +5,10 @@ import json
 import urllib.error
 
 import pytest
+from ansible.module_utils.common.parameters import remove_values
 from docker.errors import ImageNotFound, NotFound
 
-from ansible_collections.appstack.platform.plugins.module_utils import health_gate, nginx_upstream
+from ansible_collections.appstack.platform.plugins.module_utils import health_gate, nginx_upstream, service_lock
 from ansible_collections.appstack.platform.plugins.modules import app_rollout
 
 # ---- the Docker API boundary -------------------------------------------------------------------------------
@@ -24,6 +25,7 @@ class FakeContainer:
         self.labels = options.get("labels", {})
         self.status = "running"
         self.exit_code = 0
+        self.restarts = 0
         self.stopped_with = None
         self.created = engine.tick()
 
@@ -31,6 +33,7 @@ class FakeContainer:
     def attrs(self):
         return {
             "Created": self.created,
+            "RestartCount": self.restarts,
             "State": {"Status": self.status, "ExitCode": self.exit_code, "OOMKilled": False, "Error": ""},
         }
 
@@ -52,6 +55,7 @@ class FakeEngine:
 
     def __init__(self, images):
         self.images_by_ref = {ref: FakeImage(image_id) for ref, image_id in images.items()}
+        self.registry = {}
         self.containers_by_name = {}
         self.clock = 0
         self.on_reload = lambda container: None
@@ -72,6 +76,15 @@ class FakeEngine:
         if name in self.containers_by_name:
             return self.containers_by_name[name]
         raise NotFound(name) if name.startswith("demo-") else ImageNotFound(name)
+
+    def pull(self, reference):
+        if reference not in self.registry:
+            raise NotFound(f"manifest for {reference} not found")
+        self.images_by_ref[reference] = FakeImage(self.registry[reference])
+        return self.images_by_ref[reference]
+
+    def remove_image(self, image_id):
+        self.images_by_ref = {ref: image for ref, image in self.images_by_ref.items() if image.id != image_id}
 
     # containers
     def run(self, image, **options):
@@ -127,12 +140,20 @@ class Failed(Exception):
 
 
 class FakeModule:
+    """``missing``: binaries that are not installed (run_command raises, as it does without handle_exceptions);
+    ``answers``: argv tuple -> list of (rc, out, err) answered in order, then success."""
+
     def __init__(self, params, check_mode=False):
         self.params, self.check_mode, self.commands = params, check_mode, []
+        self.missing, self.answers, self.no_log_values = set(), {}, set()
 
-    def run_command(self, argv):
+    def run_command(self, argv, handle_exceptions=True):
+        assert handle_exceptions is False, "a missing binary must not end the module before the file is restored"
         self.commands.append(argv)
-        return 0, "", ""
+        if argv[0] in self.missing:
+            raise FileNotFoundError(2, "No such file or directory", argv[0])
+        script = self.answers.get(tuple(argv)) or [(0, "", "")]
+        return script.pop(0) if len(script) > 1 else script[0]
 
     def fail_json(self, **result):
         raise Failed(result)
@@ -151,7 +172,7 @@ def defaults(spec):
 @pytest.fixture
 def host(tmp_path, monkeypatch, http_response):
     """A host: an engine with two images, HTTP answers, an nginx upstream file, and a module factory."""
-    engine = FakeEngine({"demo:v1": "sha256:111", "demo:v2": "sha256:222"})
+    engine = FakeEngine({"demo:v1": "sha256:111", "demo:v2": "sha256:222", "demo:v3": "sha256:333"})
     http = FakeHttp(monkeypatch, http_response)
     upstream = tmp_path / "demo-prod-web.conf"
     upstream.write_text("upstream demo_prod_web {\n    server 127.0.0.1:8101;\n}\n")
@@ -159,7 +180,7 @@ def host(tmp_path, monkeypatch, http_response):
     secrets.mkdir()
     (secrets / "DATABASE_URL").write_text("postgresql://app:s3cret@db/app")
 
-    def module(check_mode=False, **overrides):
+    def module(check_mode=False, prepare=None, **overrides):
         params = defaults(app_rollout.argument_spec())
         params.update(
             app="demo",
@@ -174,9 +195,12 @@ def host(tmp_path, monkeypatch, http_response):
             drain_seconds=0,
             ledger_dir=str(tmp_path / "ledger"),
         )
-        params["health"].update(interval=0.01, deadline=1, successes=2)
+        params["health"].update(interval=0.01, deadline=1, successes=2, min_uptime=0.05)
         params.update(overrides)
-        return FakeModule(params, check_mode)
+        fake = FakeModule(params, check_mode)
+        if prepare:
+            prepare(fake)
+        return fake
 
     class Host:
         pass
@@ -186,6 +210,9 @@ def host(tmp_path, monkeypatch, http_response):
     h.ledger = lambda: json.loads((tmp_path / "ledger" / "demo-prod" / "releases.json").read_text())
     http.answers = {"http://127.0.0.1:8101": 200, "http://127.0.0.1:8102": 200, "http://127.0.0.1/": 200}
     return h
+
+
+WORKER = {"service": "worker", "kind": "worker", "slot_ports": None, "upstream_file": None, "verify_url": None}
 
 
 def roll_out(host, **overrides):
@@ -205,7 +232,13 @@ def test_first_rollout_starts_on_a_slot_switches_nginx_and_records_success(host)
     assert nginx_upstream.current_port(str(host.upstream)) == 8101
     assert module.commands == [["nginx", "-t"], ["systemctl", "reload", "nginx"]]
     assert [r["outcome"] for r in host.ledger()] == ["succeeded"]
-    assert set(result["phases"]) == {"start", "gate", "switch", "verify"}
+    assert set(result["phases"]) == {"start", "gate", "smoke", "switch", "verify"}
+
+
+def test_without_an_upstream_name_a_hyphenated_app_switches_the_block_its_site_proxies_to(host):
+    result = roll_out(host, app="my-app")
+    assert result["outcome"] == "succeeded"
+    assert "upstream my_app_prod_web {" in host.upstream.read_text()
 
 
 def test_same_image_and_config_changes_nothing(host):
@@ -302,9 +335,8 @@ def test_a_release_failing_through_nginx_after_the_switch_is_switched_back(host)
 
 
 def test_a_worker_replaces_the_old_one_once_healthy_with_its_grace_period(host):
-    worker = {"service": "worker", "kind": "worker", "slot_ports": None, "upstream_file": None, "verify_url": None}
-    first = roll_out(host, **worker)
-    second = roll_out(host, image="demo:v2", stop_timeout=120, **worker)
+    first = roll_out(host, **WORKER)
+    second = roll_out(host, image="demo:v2", stop_timeout=120, **WORKER)
     module = host.last_module
     assert second["outcome"] == "succeeded" and "port" not in second
     assert host.engine.running() == [second["container"]]
@@ -400,3 +432,240 @@ def test_service_variables_override_the_shared_env_file(host):
         "REGION": "eu",
         "DATABASE_URL_FILE": "/run/secrets/DATABASE_URL",
     }
+
+
+# ---- faults: smoke before the switch, reverts, interrupted runs, the lock, the ledger ---------------------------
+
+
+class Killed(BaseException):
+    """The module's process dying (an SSH drop, a kill -9): nothing after it runs, not even except clauses."""
+
+
+def roll_out_killed_in(host, monkeypatch, owner, name, **overrides):
+    """A rollout whose process dies when it reaches ``owner.name``."""
+
+    def killed(*args, **kwargs):
+        raise Killed
+
+    with monkeypatch.context() as patch, pytest.raises(Killed):
+        patch.setattr(owner, name, killed)
+        roll_out(host, **overrides)
+
+
+def test_a_release_healthy_on_its_health_path_but_failing_its_routes_never_receives_traffic(host):
+    first = roll_out(host)
+    host.http.answers = {
+        "http://127.0.0.1:8102/health": 200,
+        "http://127.0.0.1:8102/": 500,
+        **host.http.answers,
+    }
+    upstream_before = host.upstream.read_text()
+    with pytest.raises(Failed) as failure:
+        roll_out(host, image="demo:v2", smoke_paths=["/api/items"])
+    result = failure.value.result
+    assert "failed its smoke test before the switch: /api/items answered 500" in result["msg"]
+    assert "received no traffic" in result["msg"]
+    assert host.upstream.read_text() == upstream_before
+    assert host.last_module.commands == []
+    assert host.engine.running() == [first["container"]]
+    assert "switch" not in result["phases"]
+    assert [probe["path"] for probe in result["evidence"]["last_probes"]] == ["/health", "/api/items"]
+
+
+def test_smoke_probes_the_verification_path_and_each_smoke_path_with_the_verification_headers(host, monkeypatch):
+    seen = []
+    real_open_url = health_gate.open_url
+
+    def recording_open_url(url, **kwargs):
+        seen.append((url, kwargs.get("headers")))
+        return real_open_url(url, **kwargs)
+
+    monkeypatch.setattr(health_gate, "open_url", recording_open_url)
+    roll_out(host, smoke_paths=["/api/items", "/health"], verify_headers={"Host": "app.test"})
+    direct = {(url, tuple(headers.items())) for url, headers in seen if url.startswith("http://127.0.0.1:8101/")}
+    assert sorted(direct) == [
+        ("http://127.0.0.1:8101/api/items", (("Host", "app.test"),)),
+        ("http://127.0.0.1:8101/health", ()),
+        ("http://127.0.0.1:8101/health", (("Host", "app.test"),)),
+    ]
+
+
+def test_a_revert_drains_the_new_release_before_removing_it(host, monkeypatch):
+    first = roll_out(host)
+    host.http.answers["http://127.0.0.1/"] = [200, 500]
+    states_when_draining = []
+
+    def sleep(seconds):
+        states_when_draining.append((seconds, sorted(host.engine.containers_by_name)))
+
+    monkeypatch.setattr(app_rollout.time, "sleep", sleep)
+    with pytest.raises(Failed) as failure:
+        roll_out(host, image="demo:v2", drain_seconds=4)
+    new = app_rollout.Rollout(host.last_module, host.engine).container_name(failure.value.result["release"])
+    assert (4, sorted([first["container"], new])) in states_when_draining
+    assert "revert_drain" in failure.value.result["phases"]
+    assert host.engine.running() == [first["container"]]
+
+
+def test_when_the_revert_fails_the_new_release_keeps_running_for_the_traffic_nginx_may_still_send(host):
+    first = roll_out(host)
+    host.http.answers["http://127.0.0.1/"] = [200, 500]
+
+    def revert_rejected(module):
+        module.answers[("nginx", "-t")] = [(0, "", ""), (1, "", "emerg: disk full")]
+
+    with pytest.raises(Failed) as failure:
+        roll_out(host, image="demo:v2", prepare=revert_rejected)
+    result = failure.value.result
+    assert "the revert failed" in result["msg"] and "keeps running" in result["msg"]
+    assert len(host.engine.running()) == 2 and first["container"] in host.engine.running()
+    assert result["evidence"]["container"]["status"] == "running"
+
+
+def test_a_missing_nginx_binary_fails_the_rollout_with_the_upstream_file_restored(host):
+    first = roll_out(host)
+    upstream_before = host.upstream.read_text()
+
+    def no_systemctl(module):
+        module.missing.add("systemctl")
+
+    with pytest.raises(Failed) as failure:
+        roll_out(host, image="demo:v2", prepare=no_systemctl)
+    assert "systemctl" in failure.value.result["msg"]
+    assert host.upstream.read_text() == upstream_before
+    assert host.engine.running() == [first["container"]]
+
+
+def test_a_run_killed_during_verification_is_reconciled_by_the_next_run(host, monkeypatch):
+    first = roll_out(host)
+    roll_out_killed_in(host, monkeypatch, app_rollout, "run_window", image="demo:v2")
+    assert len(host.engine.running()) == 2
+    assert [r["outcome"] for r in host.ledger()] == ["succeeded", "in_progress"]
+
+    again = roll_out(host, image="demo:v2")
+    serving_port = nginx_upstream.current_port(str(host.upstream))
+    assert again["outcome"] == "unchanged" and again["changed"]
+    # nginx is made to serve what the file says before the other release is stopped (the kill may have come
+    # between writing the file and the reload).
+    assert host.last_module.commands == [["nginx", "-t"], ["systemctl", "reload", "nginx"]]
+    assert again["reconciled"]["stopped"] == [first["container"]]
+    assert host.engine.running() == [again["container"]]
+    assert again["port"] == serving_port == 8102
+    ledger = host.ledger()
+    assert [r["outcome"] for r in ledger] == ["succeeded", "interrupted", "reconciled"]
+    assert ledger[-1]["release"] == again["release"]
+    assert app_rollout.Rollout(host.module(), host.engine).ledger.previous_good("web", again["release"]) == ledger[0]
+
+
+def test_a_run_killed_during_the_gate_leaves_a_container_the_next_rollout_of_another_image_cleans_up(host, monkeypatch):
+    first = roll_out(host)
+    roll_out_killed_in(host, monkeypatch, app_rollout, "run_gate", image="demo:v2")
+
+    third = roll_out(host, image="demo:v3")
+    assert third["outcome"] == "succeeded"
+    assert len(third["reconciled"]["stopped"]) == 1 and third["reconciled"]["interrupted"] == []
+    assert third["reconciled"]["active_release"] == first["release"]
+    assert host.engine.running() == [third["container"]]
+
+
+def test_an_interrupted_worker_rollout_keeps_the_worker_that_passed_its_gate(host, monkeypatch):
+    roll_out(host, **WORKER)
+    roll_out_killed_in(host, monkeypatch, FakeContainer, "stop", image="demo:v2", **WORKER)
+    again = roll_out(host, image="demo:v2", **WORKER)
+    assert again["outcome"] == "unchanged"
+    assert host.engine.running() == [again["container"]]
+    assert host.engine.containers_by_name[again["container"]].labels["appstack.image_id"] == "sha256:222"
+
+
+def test_a_second_run_on_the_service_waits_for_the_lock_then_names_its_holder(host):
+    holder = {"pid": 4242, "host": "ci-runner", "image": "demo:v9"}
+    lock = app_rollout.Rollout(host.module(), host.engine).lock_path
+    with service_lock.held(lock, 1, holder), pytest.raises(Failed) as failure:
+        roll_out(host, lock_timeout=0.3)
+    message = failure.value.result["msg"]
+    assert "another rollout holds the lock" in message and "waited 0.3 s" in message
+    assert "pid 4242" in message and "host ci-runner" in message
+    assert host.engine.containers_by_name == {}
+    assert roll_out(host)["lock_waited"] < 1
+
+
+def test_a_corrupt_ledger_fails_before_anything_changes_and_is_moved_aside(host):
+    first = roll_out(host)
+    ledger_file = host.tmp / "ledger" / "demo-prod" / "releases.json"
+    ledger_file.write_text('[{"release": "abc", "outcome": "succ')
+    upstream_before = host.upstream.read_text()
+    with pytest.raises(Failed) as failure:
+        roll_out(host, image="demo:v2")
+    message = failure.value.result["msg"]
+    assert "is not JSON" in message and "nothing was changed" in message and "moved to" in message
+    assert host.engine.running() == [first["container"]]
+    assert host.upstream.read_text() == upstream_before
+    assert not ledger_file.exists()
+    assert [p.name.split("-")[0] for p in ledger_file.parent.iterdir() if "corrupt" in p.name] == [
+        "releases.json.corrupt"
+    ]
+
+
+def test_secret_values_are_masked_in_the_evidence_the_module_returns(host):
+    roll_out(host)
+    host.http.answers["http://127.0.0.1:8102"] = 500
+    with pytest.raises(Failed) as failure:
+        roll_out(host, image="demo:v2")
+    evidence = dict(failure.value.result["evidence"], log_tail=["connecting to postgresql://app:s3cret@db/app"])
+    masked = remove_values(evidence, host.last_module.no_log_values)
+    assert masked["log_tail"] == ["connecting to ********"]
+
+
+def test_a_worker_without_a_health_check_must_keep_running_for_its_minimum_uptime(host):
+    health = dict(host.module().params["health"], deadline=2, min_uptime=0.3)
+    result = roll_out(host, health=health, **WORKER)
+    assert result["outcome"] == "succeeded"
+    assert result["phases"]["gate"] >= 0.3
+
+
+def test_a_release_docker_restarts_during_the_gate_fails_it_at_once(host):
+    first = roll_out(host, **WORKER)
+
+    def crash_loop(container):
+        if container.labels["appstack.image_id"] == "sha256:222":
+            container.restarts, container.exit_code = 1, 1
+
+    host.engine.on_reload = crash_loop
+    with pytest.raises(Failed) as failure:
+        roll_out(host, image="demo:v2", **WORKER)
+    assert "was restarted 1 times by Docker (last exit code 1)" in failure.value.result["msg"]
+    assert host.engine.running() == [first["container"]]
+
+
+def rollback_after_the_image_was_pruned(host):
+    first = roll_out(host, image="registry.test/demo:1")
+    roll_out(host, image="demo:v2")
+    host.engine.remove_image(first_image_id := host.ledger()[0]["image_id"])
+    return first, first_image_id
+
+
+def test_a_rollback_to_a_pruned_image_pulls_it_again_by_its_reference(host):
+    host.engine.images_by_ref["registry.test/demo:1"] = FakeImage("sha256:111")
+    first, image_id = rollback_after_the_image_was_pruned(host)
+    host.engine.registry["registry.test/demo:1"] = image_id
+    back = roll_out(host, image=None, rollback_to="previous")
+    assert back["release"] == first["release"]
+    assert host.ledger()[-1]["image"] == "registry.test/demo:1"
+
+
+def test_a_rollback_to_a_pruned_image_the_registry_now_serves_differently_is_refused(host):
+    host.engine.images_by_ref["registry.test/demo:1"] = FakeImage("sha256:111")
+    first, image_id = rollback_after_the_image_was_pruned(host)
+    host.engine.registry["registry.test/demo:1"] = "sha256:999"
+    with pytest.raises(Failed) as failure:
+        roll_out(host, image=None, rollback_to="previous")
+    message = failure.value.result["msg"]
+    assert f"release {first['release']} of demo-prod-web (image registry.test/demo:1, id {image_id})" in message
+    assert "now is another image (sha256:999)" in message
+
+
+def test_a_rollback_to_a_pruned_image_with_nothing_to_pull_it_by_names_the_release(host):
+    host.engine.images_by_ref["registry.test/demo:1"] = FakeImage("sha256:111")
+    first, _ = rollback_after_the_image_was_pruned(host)
+    with pytest.raises(Failed, match=f"release {first['release']} .* pulling it failed: .*not found"):
+        roll_out(host, image=None, rollback_to="previous")

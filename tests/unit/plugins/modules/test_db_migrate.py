@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.appstack.platform.plugins.module_utils import advisory_lock
+from ansible_collections.appstack.platform.plugins.module_utils import advisory_lock, schema_fingerprint
 from ansible_collections.appstack.platform.plugins.modules import db_migrate
 
 HISTORY = "0002 -> 0003 (head), create tags\n0001 -> 0002, add title\n<base> -> 0001, create notes\n"
@@ -11,18 +11,20 @@ HISTORY = "0002 -> 0003 (head), create tags\n0001 -> 0002, add title\n<base> -> 
 class FakeAlembicEngine:
     """containers.run(image, command=...) answers as `alembic current|history|upgrade heads` would."""
 
-    def __init__(self, revision=None, fail_upgrade=False, hang=False):
-        self.revision = revision
+    def __init__(self, revision=None, fail_upgrade=False, hang=False, hang_state=False):
+        self.revision = revision  # a revision HISTORY lacks: the database is ahead of the release
         self.fail_upgrade = fail_upgrade
         self.hang = hang
+        self.hang_state = hang_state
         self.containers = self
         self.runs = []
+        self.timeouts = []
 
     def run(self, image, command, **options):
         self.runs.append((image, command, options))
         verb = command[-1] if command[-1] != "heads" else "upgrade"
         if verb == "current":
-            return FakeContainer(0, f"{self.revision}\n" if self.revision else "")
+            return self.current()
         if verb == "history":
             return FakeContainer(0, HISTORY)
         if self.hang:
@@ -32,13 +34,26 @@ class FakeAlembicEngine:
         self.revision = "0003"
         return FakeContainer(0, "", stderr="INFO  Running upgrade -> 0001\nINFO  Running upgrade 0002 -> 0003\n")
 
+    def current(self):
+        if self.hang_state:
+            return FakeContainer(None, "", timeouts=self.timeouts)
+        if self.revision and f"-> {self.revision}" not in HISTORY:
+            # What Alembic 1.13 prints, on stderr with exit status 255, for a revision its scripts lack.
+            unlocatable = f"Can't locate revision identified by '{self.revision}'"
+            return FakeContainer(
+                255, "", stderr=f"ERROR [alembic.util.messaging] {unlocatable}\n  FAILED: {unlocatable}\n"
+            )
+        return FakeContainer(0, f"{self.revision}\n" if self.revision else "")
+
 
 class FakeContainer:
-    def __init__(self, status, stdout, stderr=""):
+    def __init__(self, status, stdout, stderr="", timeouts=None):
         self.status, self.stdout, self.stderr = status, stdout, stderr
         self.killed = self.removed = False
+        self.timeouts = timeouts if timeouts is not None else []
 
     def wait(self, timeout):
+        self.timeouts.append(timeout)
         if self.status is None:
             raise TimeoutError("read timed out")
         return {"StatusCode": self.status}
@@ -57,6 +72,7 @@ class FakeModule:
     def __init__(self, check_mode=False, **params):
         self.check_mode = check_mode
         self.warnings = []
+        self.no_log_values = set()
         self.params = {name: spec.get("default") for name, spec in db_migrate.argument_spec().items()}
         self.params.update(app="demo", env="prod", tool="alembic", image="demo:v2", database_url="postgresql:///demo")
         self.params.update(params)
@@ -66,10 +82,12 @@ class FakeModule:
 
 
 class LockConnection:
-    """Grants the advisory lock and remembers the calls."""
+    """Grants the advisory lock, answers the schema fingerprint query from ``schemas`` (in order, the last one
+    repeats), and remembers the calls."""
 
-    def __init__(self, free=True):
+    def __init__(self, free=True, schemas=("fingerprint-1",)):
         self.free = free
+        self.schemas = list(schemas)
         self.calls = []
 
     def cursor(self):
@@ -81,7 +99,10 @@ class LockConnection:
     def __exit__(self, *exc):
         return False
 
-    def execute(self, sql, parameters):
+    def execute(self, sql, parameters=None):
+        if sql == schema_fingerprint.FINGERPRINT_QUERY:
+            self.result = [(self.schemas.pop(0) if len(self.schemas) > 1 else self.schemas[0],)]
+            return
         self.calls.append(sql.split("(")[0].strip())
         self.result = [(self.free,)] if "pg_try" in sql else []
 
@@ -200,3 +221,58 @@ def test_commands_belong_to_the_command_tool(params, problem):
     values = {"apply_command": None, "check_command": None}
     values.update(params)
     assert db_migrate.argument_problems(values) == problem
+
+
+def test_a_database_ahead_of_the_release_warns_and_applies_nothing():
+    module = FakeModule(image="demo:v1", backup_command=["false"])
+    result = db_migrate.Migration(module, FakeAlembicEngine(revision="0004")).run(LockConnection())
+    assert result["changed"] is False and result["pending"] == [] and result["applied"] == []
+    assert result["revision_before"] == result["revision_after"] == "0004"
+    assert module.warnings == [
+        "the database is at revision 0004, which demo:v1 does not ship (a newer release migrated it): nothing to apply"
+    ]
+
+
+def test_any_other_failure_to_read_the_state_still_fails_with_the_output():
+    class BrokenEngine(FakeAlembicEngine):
+        def run(self, image, command, **options):
+            return FakeContainer(1, "", stderr="sqlalchemy.exc.OperationalError: connection refused\n")
+
+    with pytest.raises(db_migrate.MigrationFailed, match="reading the migration state failed") as raised:
+        migration(BrokenEngine()).run(LockConnection())
+    assert raised.value.details["output"] == ["sqlalchemy.exc.OperationalError: connection refused"]
+
+
+def test_a_failure_that_committed_part_of_the_schema_says_so_although_the_revision_did_not_move():
+    engine = FakeAlembicEngine(revision="0001", fail_upgrade=True)
+    with pytest.raises(db_migrate.MigrationFailed) as raised:
+        migration(engine, backup_command=["echo", "backup-9"]).run(LockConnection(schemas=["before", "after"]))
+    message = str(raised.value)
+    assert "still at revision 0001, but the schema changed although the revision did not" in message
+    assert "restore backup backup-9 or repair by hand" in message
+    assert "rolled back" not in message
+    assert raised.value.details["schema_changed"] is True
+
+
+def test_a_failure_that_left_the_schema_as_it_was_says_it_is_unchanged():
+    engine = FakeAlembicEngine(revision="0001", fail_upgrade=True)
+    with pytest.raises(db_migrate.MigrationFailed) as raised:
+        migration(engine, backup_command=["echo", "backup-9"]).run(LockConnection(schemas=["same", "same"]))
+    assert "still at revision 0001 and its schema is unchanged" in str(raised.value)
+    assert raised.value.details["schema_changed"] is False
+
+
+def test_a_hanging_state_read_is_stopped_after_its_own_short_timeout_not_the_migrations():
+    engine = FakeAlembicEngine(hang_state=True)
+    with pytest.raises(db_migrate.MigrationFailed, match="did not finish within 7 s"):
+        migration(engine, timeout=1800, state_timeout=7).run(LockConnection())
+    assert engine.timeouts == [7]
+
+
+def test_the_secrets_are_masked_in_everything_the_module_returns(tmp_path):
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "DATABASE_URL").write_text("postgresql://app:s3cret@db/app\n")
+    module = FakeModule(secrets_dir=str(secrets))
+    db_migrate.Migration(module, FakeAlembicEngine())
+    assert "postgresql://app:s3cret@db/app" in module.no_log_values
