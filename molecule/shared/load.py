@@ -59,7 +59,7 @@ class Load:
         except Exception as error:  # every kind of failure is what the proof counts
             failures.append(f"{time.strftime('%H:%M:%S')} {error}")
 
-    def worker(self, _):
+    def worker(self, number):  # pool.map hands each worker its number
         versions, failures = Counter(), []
         self.request(versions, failures)
         self.answered.wait()

@@ -99,7 +99,7 @@ def run_smoke(probes, rounds, keep=5):
     real routes fail stops here instead of after the switch.
     """
     history = deque(maxlen=keep)
-    for _ in range(rounds):
+    for _round in range(rounds):
         for name, probe in probes:
             result = probe()
             history.append(dict(asdict(result), path=name))

@@ -26,8 +26,8 @@ description:
     corrupt one is moved aside before anything changes.
   - One run per service at a time, under a lock file beside the ledger (C(<service>.lock)); a second run waits up
     to O(lock_timeout), then fails naming the holder. The kernel drops the lock when its process dies.
-  - Every run first reconciles what an interrupted run (a killed process, a dropped SSH connection) left behind:
-    the release nginx serves (for a worker, the newest proven one) is the active one, every other running or
+  - Every run first reconciles what an interrupted run (a killed process, a dropped SSH connection) left behind.
+    The release nginx serves (for a worker, the newest proven one) is the active one; every other running or
     created container of the service is drained and stopped, unfinished ledger records become C(interrupted), and
     a C(reconciled) record says what was done.
 author: appstack.platform maintainers (@appstack)

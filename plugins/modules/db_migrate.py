@@ -18,10 +18,10 @@ description:
   - When migrations are pending, a backup is taken first (C(pg_dump) in custom format, or O(backup_command)) and its
     id is returned and carried by any error.
   - On failure nothing is switched (the caller stops); the error shows the tool's output and says what is known of
-    the database: its revision, and whether its schema changed, by a fingerprint of the catalog (relations, columns,
+    the database, its revision and whether its schema changed, by a fingerprint of the catalog (relations, columns,
     constraints, indexes, functions, types, extensions) taken before and after. Alembic and Django on PostgreSQL run
     DDL in transactions, but a migration can commit outside them (Alembic's C(autocommit_block), Django's
-    C(atomic = False)): "schema unchanged" is said only when the fingerprint says so.
+    C(atomic = False)), so "schema unchanged" is said only when the fingerprint says so.
   - A database at a revision the release does not ship (a newer release migrated it, and this one is a rollback
     or an older image) is a warning with nothing to apply, reported in RV(database_ahead); Alembic's
     C(current) fails on such a database, which is read from its "Can't locate revision" message.

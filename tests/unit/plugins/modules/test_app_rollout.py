@@ -666,6 +666,6 @@ def test_a_rollback_to_a_pruned_image_the_registry_now_serves_differently_is_ref
 
 def test_a_rollback_to_a_pruned_image_with_nothing_to_pull_it_by_names_the_release(host):
     host.engine.images_by_ref["registry.test/demo:1"] = FakeImage("sha256:111")
-    first, _ = rollback_after_the_image_was_pruned(host)
+    first = rollback_after_the_image_was_pruned(host)[0]
     with pytest.raises(Failed, match=f"release {first['release']} .* pulling it failed: .*not found"):
         roll_out(host, image=None, rollback_to="previous")
