@@ -7,7 +7,7 @@ log() { printf '[host-setup] %s\n' "$*" >&2; }
 die() { printf '[host-setup] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # openssh-client: the stack scenario reaches its host over SSH, as users reach theirs.
-readonly REQUIRED_PACKAGES=(docker.io iptables debootstrap shellcheck openssh-client)
+readonly REQUIRED_PACKAGES=(docker.io iptables debootstrap openssh-client)
 readonly DOCKERD_LOG=${APPSTACK_DOCKERD_LOG:-/var/log/appstack-dockerd.log}
 
 missing_packages() {
