@@ -501,14 +501,7 @@ class Rollout:
         with open(params["upstream_file"], encoding="utf-8") as handle:
             content = handle.read()
         try:
-            nginx_upstream.switch(
-                params["upstream_file"],
-                content,
-                self.command,
-                params["nginx_test_command"],
-                params["nginx_reload_command"],
-                params["nginx_pid_file"],
-            )
+            self.switch_upstream(content)
         except nginx_upstream.UpstreamError as error:
             self.module.fail_json(
                 msg=f"{self.prefix}: an interrupted run left containers to reconcile, but nginx could not be made to "
@@ -648,14 +641,7 @@ class Rollout:
         )
         with self.phase("switch"):
             try:
-                previous_content = nginx_upstream.switch(
-                    params["upstream_file"],
-                    nginx_upstream.render(upstream, port, release),
-                    self.command,
-                    params["nginx_test_command"],
-                    params["nginx_reload_command"],
-                    params["nginx_pid_file"],
-                )
+                previous_content = self.switch_upstream(nginx_upstream.render(upstream, port, release))
             except nginx_upstream.UpstreamError as error:
                 raise RolloutFailed(str(error), self.remove_with_evidence(new, {})) from None
         if not (params["verify_url"] and params["verify_seconds"] > 0):
@@ -672,14 +658,7 @@ class Rollout:
                 self.remove_with_evidence(new, verification),
             )
         try:
-            nginx_upstream.switch(
-                params["upstream_file"],
-                previous_content,
-                self.command,
-                params["nginx_test_command"],
-                params["nginx_reload_command"],
-                params["nginx_pid_file"],
-            )
+            self.switch_upstream(previous_content)
         except nginx_upstream.UpstreamError as error:
             # nginx may still send traffic to the new release: it keeps running.
             raise RolloutFailed(
@@ -843,6 +822,19 @@ class Rollout:
     def port_result(self, container):
         port = _port_of(container)
         return {"port": port} if port else {}
+
+    def switch_upstream(self, content):
+        """Make ``content`` the upstream file nginx serves (validated, reloaded, old workers gone); returns the
+        previous content."""
+        params = self.params
+        return nginx_upstream.switch(
+            params["upstream_file"],
+            content,
+            self.command,
+            params["nginx_test_command"],
+            params["nginx_reload_command"],
+            params["nginx_pid_file"],
+        )
 
     def command(self, argv):
         """Run nginx's commands; a missing binary is a failed command (the caller restores the upstream file)."""
