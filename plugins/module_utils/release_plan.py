@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 
 
 def config_hash(spec):
@@ -33,3 +34,14 @@ def to_prune(stopped, keep):
     """Names of stopped releases beyond the newest ``keep``; ``stopped`` is [(created, name)]."""
     newest_first = sorted(stopped, reverse=True)
     return [name for _created, name in newest_first[keep:]]
+
+
+def unused_configs(names, root, paths_in_use):
+    """Names of the configuration directories under ``root`` that none of ``paths_in_use`` (the env files and secret
+    directories of every container, running or kept) lies in."""
+    in_use = {
+        os.path.relpath(path, root).split(os.sep)[0]
+        for path in paths_in_use
+        if path and os.path.commonpath([os.path.abspath(path), os.path.abspath(root)]) == os.path.abspath(root)
+    }
+    return [name for name in names if name not in in_use]

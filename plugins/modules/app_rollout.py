@@ -67,8 +67,8 @@ options:
     description:
       - Roll back to an earlier release recorded as succeeded in the ledger, through the same gate and switch.
       - C(previous) is the newest succeeded release other than the one serving; anything else is a release id.
-      - The release's image comes from the ledger (its containers are kept, so is the image); the configuration
-        is the one given now.
+      - The release's image, env file and secrets directory come from the ledger (its containers are kept, so are
+        they), so it runs with the secrets it was released with; the other options are the ones given now.
     type: str
   command:
     description: Command of the container; the image's when not set.
@@ -79,12 +79,23 @@ options:
     type: dict
     default: {}
   env_file:
-    description: File of C(NAME=value) lines passed to the container; part of the release's identity.
+    description:
+      - File of C(NAME=value) lines passed to the container; part of the release's identity.
+      - It must not change while a release uses it (the app role writes each configuration to a directory of its
+        own); the ledger records it for a rollback. Not with O(rollback_to).
     type: path
   secrets_dir:
     description:
       - Directory of secret files, mounted read-only at C(/run/secrets); each file C(NAME) is announced to the app
         as C(NAME_FILE=/run/secrets/NAME). Values never appear in the container's environment.
+      - Mounted for the release's lifetime, so it must not change while a release uses it; the ledger records it for
+        a rollback. Not with O(rollback_to).
+    type: path
+  release_configs_dir:
+    description:
+      - Directory holding one directory per release configuration (the app role's
+        C(/etc/appstack/<app>-<env>/releases)). After a rollout, the directories there that no container uses any
+        more (running, or kept for rollback) are removed.
     type: path
   container_port:
     description: Port the web service listens on inside the container.
@@ -236,8 +247,9 @@ EXAMPLES = r"""
     env: prod
     service: web
     image: registry.example.com/demo:1.4.2
-    env_file: /etc/appstack/demo-prod/app.env
-    secrets_dir: /etc/appstack/demo-prod/secrets
+    env_file: /etc/appstack/demo-prod/releases/5d41402abc4b/app.env
+    secrets_dir: /etc/appstack/demo-prod/releases/5d41402abc4b/secrets
+    release_configs_dir: /etc/appstack/demo-prod/releases
     slot_ports: [8101, 8102]
     upstream_file: /etc/nginx/appstack/upstreams/demo-prod-web.conf
     health: {path: /health, successes: 3, deadline: 90}
@@ -312,6 +324,7 @@ evidence:
 
 import contextlib
 import os
+import shutil
 import socket
 import time
 import traceback
@@ -367,7 +380,7 @@ class Rollout:
         self.lock_path = os.path.join(ledger_dir, f"{self.params['service']}.lock")
         self.phases = {}
         self.attempt = None
-        module.no_log_values.update(app_container.secret_values(self.params["secrets_dir"]))
+        self.config = {"env_file": self.params["env_file"], "secrets_dir": self.params["secrets_dir"]}
 
     # What the release is
 
@@ -378,9 +391,9 @@ class Rollout:
             "kind": params["kind"],
             "command": params["command"],
             "environment": params["environment"],
-            "env_file": _file_hash(params["env_file"]),
+            "env_file": _file_hash(self.config["env_file"]),
             "secrets": {
-                name: _file_hash(path) for name, path in app_container.secret_files(params["secrets_dir"]).items()
+                name: _file_hash(path) for name, path in app_container.secret_files(self.config["secrets_dir"]).items()
             },
             "container_port": params["container_port"],
             "memory": params["memory"],
@@ -512,7 +525,22 @@ class Rollout:
         serving = self.serving_container()
         serving_labels = _release_labels(serving)
         previous = serving_labels.get("release")
-        image, reference = self.release_image(previous)
+        image, reference, config = self.release_source(previous)
+        missing = [path for path in config.values() if path and not os.path.exists(path)]
+        if missing and self.module.check_mode and not self.params["rollback_to"]:
+            # A changed configuration is written to a directory of its own, which check mode did not write.
+            return {"release": None, "previous_release": previous, "changed": True, "outcome": "would_roll_out"}
+        if missing:
+            self.module.fail_json(
+                msg=f"{self.prefix}: the configuration of the release ({', '.join(missing)}) is not on this host"
+                + (
+                    f"; it was pruned with the containers of release {self.params['rollback_to']}: roll back to a "
+                    "release that is kept, or deploy that image again"
+                    if self.params["rollback_to"]
+                    else ": write it first (the app role does, before the migrations)"
+                )
+            )
+        self.use_config(config)
         spec_hash = release_plan.config_hash(self.container_spec())
         release = release_plan.release_id(image.id, spec_hash)
         result = {"release": release, "previous_release": previous, "changed": False}
@@ -530,6 +558,7 @@ class Rollout:
             "rollback_to": self.params["rollback_to"],
             "image_id": image.id,
             "config_hash": spec_hash,
+            **self.config,
             "migration_revision": self.params["migration_revision"],
             "started": _now(),
         }
@@ -549,15 +578,21 @@ class Rollout:
             result, outcome="succeeded", changed=True, container=new.name, phases=self.phases, **self.port_result(new)
         )
 
-    def release_image(self, serving_release):
-        """The image to release and the reference the ledger keeps for it: O(image), or a rollback target's.
+    def use_config(self, config):
+        """Release with this env file and secrets directory; their values are masked in everything returned."""
+        self.config = config
+        self.module.no_log_values.update(app_container.secret_values(config["secrets_dir"]))
+
+    def release_source(self, serving_release):
+        """The image to release, the reference the ledger keeps for it, and the configuration files: O(image) with
+        O(env_file) and O(secrets_dir), or a rollback target's image with the files it was released with.
 
         A rollback target whose image was pruned is pulled again by its reference when it has one (a registry
         image), and refused when what the registry now serves under it is another image.
         """
         target = self.params["rollback_to"]
         if not target:
-            return self.client.images.get(self.params["image"]), self.params["image"]
+            return self.client.images.get(self.params["image"]), self.params["image"], self.config
         service = self.params["service"]
         if target == "previous":
             record = self.ledger.previous_good(service, serving_release)
@@ -572,8 +607,9 @@ class Rollout:
             )
         reference, image_id = record.get("image") or record["image_id"], record["image_id"]
         described = f"release {record['release']} of {self.prefix} (image {reference}, id {image_id})"
+        config = {"env_file": record.get("env_file"), "secrets_dir": record.get("secrets_dir")}
         try:
-            return self.client.images.get(image_id), reference
+            return self.client.images.get(image_id), reference, config
         except ImageNotFound:
             if reference == image_id:
                 self.module.fail_json(msg=f"{described} is no longer on this host and has no reference to pull it by")
@@ -586,7 +622,7 @@ class Rollout:
                 msg=f"{described} is no longer on this host, and {reference} now is another image ({pulled.id}): "
                 "roll back to a release whose image is still here, or deploy that image by its digest"
             )
-        return pulled, reference
+        return pulled, reference, config
 
     def record_in_progress(self, record):
         """Before traffic moves (or a worker replaces another): a run that dies after this leaves a record."""
@@ -699,12 +735,15 @@ class Rollout:
         params = self.params
         name = self.container_name(release)
         self.remove_if_exists(name)
-        environment = app_container.environment(params["env_file"], params["environment"], params["secrets_dir"])
+        environment = app_container.environment(
+            self.config["env_file"], params["environment"], self.config["secrets_dir"]
+        )
         labels = {
             f"{LABEL}.service": self.prefix,
             f"{LABEL}.release": release,
             f"{LABEL}.image_id": image.id,
             f"{LABEL}.config_hash": spec_hash,
+            **{f"{LABEL}.{key}": path for key, path in self.config.items() if path},
         }
         options = {
             "name": name,
@@ -723,7 +762,7 @@ class Rollout:
             "tmpfs": {"/tmp": "rw,noexec,nosuid,size=64m"} if params["read_only"] else None,
             "mem_limit": params["memory"],
             "nano_cpus": int(params["cpus"] * 1e9) if params["cpus"] else None,
-            "volumes": app_container.secret_volumes(params["secrets_dir"]),
+            "volumes": app_container.secret_volumes(self.config["secrets_dir"]),
         }
         if port:
             labels[f"{LABEL}.port"] = str(port)
@@ -818,6 +857,15 @@ class Rollout:
         ]
         for name in release_plan.to_prune(stopped, self.params["keep_releases"]):
             self.client.containers.get(name).remove(force=True)
+        root = self.params["release_configs_dir"]
+        if root and os.path.isdir(root):
+            in_use = [
+                container.labels.get(f"{LABEL}.{key}")
+                for container in self.client.containers.list(all=True, filters={"label": [f"{LABEL}.release"]})
+                for key in self.config
+            ]
+            for name in release_plan.unused_configs(sorted(os.listdir(root)), root, in_use):
+                shutil.rmtree(os.path.join(root, name))
 
     def port_result(self, container):
         port = _port_of(container)
@@ -893,6 +941,7 @@ def argument_spec():
         "environment": {"type": "dict", "default": {}},
         "env_file": {"type": "path"},
         "secrets_dir": {"type": "path"},
+        "release_configs_dir": {"type": "path"},
         "container_port": {"type": "int", "default": 8000},
         "slot_ports": {"type": "list", "elements": "int"},
         "upstream_file": {"type": "path"},
@@ -943,6 +992,7 @@ def main():
         argument_spec=argument_spec(),
         required_if=[("kind", "web", ("slot_ports", "upstream_file"))],
         required_one_of=[("image", "rollback_to")],
+        mutually_exclusive=[("rollback_to", "env_file"), ("rollback_to", "secrets_dir")],
         supports_check_mode=True,
     )
     if DOCKER_IMPORT_ERROR:

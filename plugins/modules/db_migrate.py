@@ -143,8 +143,8 @@ EXAMPLES = r"""
     tool: alembic
     tool_command: [python3, -m, alembic]
     image: registry.example.com/demo:2026.11.2
-    env_file: /etc/appstack/demo-prod/app.env
-    secrets_dir: /etc/appstack/demo-prod/secrets
+    env_file: /etc/appstack/demo-prod/releases/5d41402abc4b/app.env
+    secrets_dir: /etc/appstack/demo-prod/releases/5d41402abc4b/secrets
     database_url: "{{ vault_demo_migration_database_url }}"
   run_once: true
   register: migration
@@ -504,8 +504,7 @@ def main():
         module.fail_json(msg=problem)
     if DOCKER_IMPORT_ERROR:
         if module.check_mode:
-            module.warn("Docker SDK not installed yet: assuming every migration is pending")
-            module.exit_json(changed=True, pending=None, applied=[], backup_id=None)
+            exit_unplanned(module, "Docker SDK not installed yet: assuming every migration is pending")
         module.fail_json(msg=missing_required_lib("docker (python3-docker)"), exception=DOCKER_IMPORT_ERROR)
     if PSYCOPG_IMPORT_ERROR and not module.check_mode:
         module.fail_json(msg=missing_required_lib("psycopg (python3-psycopg)"), exception=PSYCOPG_IMPORT_ERROR)
@@ -514,11 +513,23 @@ def main():
         client.images.get(module.params["image"])
     except docker.errors.ImageNotFound:
         if module.check_mode:
-            module.warn(f"image {module.params['image']} is not on this host yet: cannot list pending migrations")
-            module.exit_json(changed=True, pending=None, applied=[], backup_id=None)
+            exit_unplanned(
+                module, f"image {module.params['image']} is not on this host yet: cannot list pending migrations"
+            )
         module.fail_json(msg=f"image {module.params['image']} is not on this host: pull or load it first")
     except docker.errors.DockerException as error:
         module.fail_json(msg=f"Docker error: {error}", exception=traceback.format_exc())
+    missing = [
+        path for path in (module.params["env_file"], module.params["secrets_dir"]) if path and not os.path.exists(path)
+    ]
+    if missing:
+        if module.check_mode:
+            # A changed configuration gets a directory of its own, which check mode did not write.
+            exit_unplanned(
+                module,
+                f"the release's configuration ({', '.join(missing)}) is not written yet: cannot read the migrations",
+            )
+        module.fail_json(msg=f"the release's configuration ({', '.join(missing)}) is not on this host: write it first")
     migration = Migration(module, client)
     try:
         result = migration.plan() if module.check_mode else run_locked(module, migration)
@@ -527,6 +538,12 @@ def main():
     except docker.errors.DockerException as error:
         module.fail_json(msg=f"Docker error: {error}", exception=traceback.format_exc())
     module.exit_json(**result)
+
+
+def exit_unplanned(module, why):
+    """Check mode that cannot read the state: report every migration as possibly pending."""
+    module.warn(why)
+    module.exit_json(changed=True, pending=None, applied=[], backup_id=None)
 
 
 def run_locked(module, migration):

@@ -44,3 +44,17 @@ def test_to_prune_keeps_the_newest():
     stopped = [(3, "c"), (1, "a"), (2, "b"), (4, "d")]
     assert release_plan.to_prune(stopped, keep=2) == ["b", "a"]
     assert release_plan.to_prune(stopped, keep=10) == []
+
+
+@pytest.mark.parametrize(
+    ("paths_in_use", "unused"),
+    [
+        ([], ["a", "b"]),
+        (["/etc/appstack/demo-prod/releases/a/app.env"], ["b"]),
+        (["/etc/appstack/demo-prod/releases/b/secrets", None], ["a"]),
+        # Another environment's files, or files elsewhere, keep nothing here.
+        (["/etc/appstack/demo-staging/releases/a/app.env", "/srv/app.env"], ["a", "b"]),
+    ],
+)
+def test_unused_configs_are_those_no_container_path_lies_in(paths_in_use, unused):
+    assert release_plan.unused_configs(["a", "b"], "/etc/appstack/demo-prod/releases", paths_in_use) == unused

@@ -93,8 +93,10 @@ class FakeEngine:
         return container
 
     def list(self, all, filters):
-        service = filters["label"][0].split("=", 1)[1]
-        found = [c for c in self.containers_by_name.values() if c.labels.get("appstack.service") == service]
+        found = list(self.containers_by_name.values())
+        for label in filters["label"]:
+            key, _, value = label.partition("=")
+            found = [c for c in found if key in c.labels and (not value or c.labels[key] == value)]
         if filters.get("status") == "running":
             found = [c for c in found if c.status == "running"]
         return found
@@ -669,3 +671,75 @@ def test_a_rollback_to_a_pruned_image_with_nothing_to_pull_it_by_names_the_relea
     first = rollback_after_the_image_was_pruned(host)[0]
     with pytest.raises(Failed, match=f"release {first['release']} .* pulling it failed: .*not found"):
         roll_out(host, image=None, rollback_to="previous")
+
+
+# ---- release configurations: each release keeps the files it was released with ---------------------------------
+
+
+def release_config(host, name, token):
+    """A configuration directory as the app role writes it: releases/<id>/{app.env,secrets/}."""
+    directory = host.tmp / "releases" / name
+    (directory / "secrets").mkdir(parents=True)
+    (directory / "app.env").write_text(f"CONFIG={name}\n")
+    (directory / "secrets" / "API_TOKEN").write_text(token)
+    return {
+        "env_file": str(directory / "app.env"),
+        "secrets_dir": str(directory / "secrets"),
+        "release_configs_dir": str(host.tmp / "releases"),
+    }
+
+
+def test_each_release_mounts_its_own_configuration_and_the_ledger_records_it(host):
+    first = roll_out(host, **release_config(host, "a", "token-a"))
+    second = roll_out(host, image="demo:v2", **release_config(host, "b", "token-b"))
+    options = host.engine.containers_by_name[second["container"]].options
+    assert options["volumes"] == {str(host.tmp / "releases/b/secrets"): {"bind": "/run/secrets", "mode": "ro"}}
+    assert options["environment"]["CONFIG"] == "b"
+    assert host.engine.containers_by_name[first["container"]].labels["appstack.secrets_dir"].endswith("a/secrets")
+    assert [r["env_file"].split("/")[-2] for r in host.ledger()] == ["a", "b"]
+
+
+def test_a_rollback_runs_with_the_secrets_its_release_was_released_with(host):
+    first = roll_out(host, **release_config(host, "a", "token-a"))
+    roll_out(host, image="demo:v2", **release_config(host, "b", "token-b"))
+    back = roll_out(host, image=None, rollback_to="previous", env_file=None, secrets_dir=None)
+    options = host.engine.containers_by_name[back["container"]].options
+    assert back["release"] == first["release"]
+    assert options["volumes"] == {str(host.tmp / "releases/a/secrets"): {"bind": "/run/secrets", "mode": "ro"}}
+    assert options["environment"]["CONFIG"] == "a"
+    assert "token-a" in host.last_module.no_log_values
+
+
+def test_configurations_no_container_uses_are_pruned_and_kept_ones_stay(host):
+    roll_out(host, keep_releases=1, **release_config(host, "a", "token-a"))
+    roll_out(host, image="demo:v2", keep_releases=1, **release_config(host, "b", "token-b"))
+    release_config(host, "never-used", "token-x")
+    roll_out(host, image="demo:v3", keep_releases=1, **release_config(host, "c", "token-c"))
+    # c serves, b is the one stopped release kept for rollback; a went with its container, never-used with nothing.
+    assert sorted(p.name for p in (host.tmp / "releases").iterdir()) == ["b", "c"]
+
+
+def test_a_configuration_used_by_another_service_is_kept(host):
+    shared = release_config(host, "a", "token-a")
+    roll_out(host, **shared)
+    roll_out(host, **dict(WORKER, **shared))
+    roll_out(host, image="demo:v2", keep_releases=0, **release_config(host, "b", "token-b"))
+    assert sorted(p.name for p in (host.tmp / "releases").iterdir()) == ["a", "b"]
+
+
+def test_a_rollback_whose_configuration_was_pruned_names_it(host):
+    roll_out(host, **release_config(host, "a", "token-a"))
+    roll_out(host, image="demo:v2", **release_config(host, "b", "token-b"))
+    (host.tmp / "releases" / "a" / "app.env").unlink()
+    with pytest.raises(Failed) as failure:
+        roll_out(host, image=None, rollback_to="previous", env_file=None, secrets_dir=None)
+    message = failure.value.result["msg"]
+    assert "releases/a/app.env) is not on this host" in message and "roll back to a release that is kept" in message
+
+
+def test_check_mode_with_a_configuration_not_written_yet_reports_a_rollout(host):
+    roll_out(host, **release_config(host, "a", "token-a"))
+    missing = {"env_file": str(host.tmp / "releases/b/app.env"), "secrets_dir": str(host.tmp / "releases/b/secrets")}
+    assert roll_out(host, check_mode=True, **missing)["outcome"] == "would_roll_out"
+    with pytest.raises(Failed, match=r"releases/b/app.env, .*releases/b/secrets\) is not on this host: write it"):
+        roll_out(host, **missing)

@@ -17,8 +17,12 @@ class FakeAlembicEngine:
         self.hang = hang
         self.hang_state = hang_state
         self.containers = self
+        self.images = self
         self.runs = []
         self.timeouts = []
+
+    def get(self, image):
+        return image
 
     def run(self, image, command, **options):
         self.runs.append((image, command, options))
@@ -276,3 +280,35 @@ def test_the_secrets_are_masked_in_everything_the_module_returns(tmp_path):
     module = FakeModule(secrets_dir=str(secrets))
     db_migrate.Migration(module, FakeAlembicEngine())
     assert "postgresql://app:s3cret@db/app" in module.no_log_values
+
+
+class Exited(Exception):
+    def __init__(self, result):
+        super().__init__(result.get("msg"))
+        self.result = result
+
+
+def run_main(monkeypatch, module, engine):
+    def leave(**result):
+        raise Exited(result)
+
+    module.exit_json = module.fail_json = leave
+    monkeypatch.setattr(db_migrate, "AnsibleModule", lambda **kwargs: module)
+    monkeypatch.setattr(db_migrate.docker, "from_env", lambda: engine)
+    with pytest.raises(Exited) as leaving:
+        db_migrate.main()
+    return leaving.value.result
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_release_configuration_not_written_yet_is_reported_and_nothing_runs(tmp_path, monkeypatch, check_mode):
+    engine = FakeAlembicEngine()
+    env_file = str(tmp_path / "releases" / "b" / "app.env")
+    module = FakeModule(check_mode=check_mode, env_file=env_file)
+    result = run_main(monkeypatch, module, engine)
+    assert engine.runs == []
+    if check_mode:
+        assert result["changed"] and result["pending"] is None
+        assert "releases/b/app.env) is not written yet" in module.warnings[0]
+    else:
+        assert result["msg"].endswith("releases/b/app.env) is not on this host: write it first")
