@@ -34,6 +34,11 @@ BAD_VARIABLES = {
             "tool",
         ),
     ],
+    "backup": [
+        ({"backup_s3": {"endpoint": "s3.example.com", "bucket": "b", "access_key": "k"}}, "secret_key"),
+        ({"backup_schedule": [{"name": "files", "command": "files"}]}, "on_calendar"),
+        ({"backup_pgbackrest_retention_full": "forever"}, "backup_pgbackrest_retention_full"),
+    ],
     "docker_engine": [
         ({"docker_engine_live_restore": "perhaps"}, "docker_engine_live_restore"),
         ({"docker_engine_log_max_files": "lots"}, "docker_engine_log_max_files"),

@@ -1,0 +1,164 @@
+"""The backup role's host program: its decisions before anything changes, against pgBackRest's real JSON shape.
+
+What it does to real PostgreSQL, pgBackRest, restic and Redis is proven in molecule/stack (verify-backups.yml).
+"""
+
+import datetime
+import importlib.machinery
+import importlib.util
+import json
+import pathlib
+import types
+
+import pytest
+
+PROGRAM = pathlib.Path(__file__).resolve().parents[4] / "roles/backup/files/appstack-backup"
+
+
+def load_program():
+    loader = importlib.machinery.SourceFileLoader("appstack_backup", str(PROGRAM))
+    spec = importlib.util.spec_from_loader("appstack_backup", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+program = load_program()
+
+# The shape `pgbackrest info --output=json` prints (2.55), trimmed to what the program reads.
+FULL_STOP = int(datetime.datetime(2026, 12, 1, 2, 0, 30, tzinfo=datetime.UTC).timestamp())
+
+
+def backup(label, stop, repo=1, kind="full"):
+    return {
+        "label": label,
+        "type": kind,
+        "database": {"id": 1, "repo-key": repo},
+        "timestamp": {"start": stop - 30, "stop": stop},
+        "info": {"size": 23734685, "repository": {"delta": 2818912, "size": 2818912}},
+    }
+
+
+INFO = {
+    "name": "main",
+    "repo": [{"key": 1, "cipher": "aes-256-cbc", "status": {"code": 0, "message": "ok"}}],
+    "backup": [
+        backup("20261201-020000F", FULL_STOP),
+        backup("20261201-020000F_20261201-120000I", FULL_STOP + 36000, kind="incr"),
+        backup("20261201-020500F", FULL_STOP + 300, repo=2),
+    ],
+}
+
+
+def test_backups_of_one_repository_or_all():
+    assert [b["label"] for b in program.backups_of(INFO, 2)] == ["20261201-020500F"]
+    assert len(program.backups_of(INFO)) == 3
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("yesterday", "is not an ISO 8601 time"),
+        ("2026-12-01T10:00:00", "has no UTC offset"),
+        ("2026-12-01T01:59:00+00:00", r"before the end of the oldest backup \(20261201-020000F"),
+        ("2999-01-01T00:00:00+00:00", "is in the future"),
+    ],
+)
+def test_a_target_time_no_backup_can_reach_is_refused(value, problem):
+    with pytest.raises(program.Failure, match=problem):
+        program.target_time(value, INFO)
+
+
+def test_a_target_time_after_the_oldest_backup_is_given_to_postgresql_as_it_reads_it():
+    assert program.target_time("2026-12-01T11:00:00+01:00", INFO) == "2026-12-01 11:00:00+01:00"
+
+
+@pytest.fixture
+def pg(monkeypatch):
+    """A cluster whose pgBackRest answers with INFO."""
+    monkeypatch.setattr(program, "pgbackrest_info", lambda pg, repo=None, **kwargs: INFO)
+    return {"stanza": "main"}
+
+
+def restore_args(**target):
+    return types.SimpleNamespace(**{"latest": False, "set": None, "time": None, "repo": None, **target})
+
+
+def test_a_named_backup_restores_to_its_end_and_an_unknown_one_lists_the_known(pg):
+    options, described = program.restore_target(pg, restore_args(set="20261201-020000F"))
+    assert options == ["--set=20261201-020000F", "--type=immediate", "--target-action=promote"]
+    assert described == "backup 20261201-020000F"
+    with pytest.raises(program.Failure, match=r"no backup 20200101-000000F .*there are: 20261201-020000F, "):
+        program.restore_target(pg, restore_args(set="20200101-000000F"))
+
+
+def test_a_time_target_is_a_point_in_time_recovery_and_latest_replays_the_whole_archive(pg):
+    options, _ = program.restore_target(pg, restore_args(time="2026-12-01T03:00:00+00:00", repo=1))
+    assert options == ["--repo=1", "--type=time", "--target=2026-12-01 03:00:00+00:00", "--target-action=promote"]
+    assert program.restore_target(pg, restore_args(latest=True)) == ([], "the newest archived state")
+
+
+def test_a_restore_without_confirmation_changes_nothing(pg, monkeypatch):
+    monkeypatch.setattr(program, "run", pytest.fail)
+    with pytest.raises(program.Failure, match="pass --confirm"):
+        program.restore_postgresql({"postgresql": pg}, restore_args(latest=True, confirm=False))
+
+
+def test_an_unreadable_repository_is_named_with_the_first_line_of_its_error(monkeypatch):
+    # A wrong passphrase: pgBackRest decrypts garbage into its message (and its JSON).
+    garbled = {
+        "repo": [
+            {"key": 1, "status": {"code": 99, "message": "[FormatError] unable to load info file\n$\x0c\x8e"}},
+            {"key": 2, "status": {"code": 0, "message": "ok"}},
+        ]
+    }
+    output = json.dumps([garbled]).replace("\\f", "\f")
+    monkeypatch.setattr(program, "pgbackrest", lambda *a, **k: types.SimpleNamespace(stdout=output, returncode=0))
+    with pytest.raises(program.Failure) as failure:
+        program.pgbackrest_info({"stanza": "main"})
+    assert "\x8e" not in str(failure.value)
+    assert str(failure.value).endswith(
+        "wrong passphrase); nothing was changed: repo1: [FormatError] unable to load info file"
+    )
+
+
+def test_a_repository_without_the_stanza_yet_passes_the_check_of_a_candidate_configuration(monkeypatch):
+    new = {
+        "repo": [
+            {"key": 1, "status": {"code": 1, "message": "missing stanza path"}},
+            {"key": 2, "status": {"code": 2, "message": "no valid backups"}},
+        ]
+    }
+    monkeypatch.setattr(
+        program, "pgbackrest", lambda *a, **k: types.SimpleNamespace(stdout=json.dumps([new]), returncode=0)
+    )
+    args = types.SimpleNamespace(pgbackrest_config="/tmp/c/pgbackrest.conf", pgbackrest_include="/tmp/c/conf.d")
+    assert program.check_config({"postgresql": {"stanza": "main"}}, args) is None
+    with pytest.raises(program.Failure, match="missing stanza path"):
+        program.pgbackrest_info({"stanza": "main"})
+
+
+def test_the_record_keeps_the_last_good_backup_of_each_kind(tmp_path):
+    config = {"record_file": str(tmp_path / "backups.json")}
+    program.update_record(config, "postgresql", "repo1", {"id": "a"})
+    program.update_record(config, "files", "local", {"id": "b"})
+    program.update_record(config, "postgresql", "repo1", {"id": "c"})
+    assert json.loads((tmp_path / "backups.json").read_text()) == {
+        "postgresql": {"repo1": {"id": "c"}},
+        "files": {"local": {"id": "b"}},
+    }
+
+
+def test_a_redis_instance_is_read_from_its_own_configuration(tmp_path, monkeypatch):
+    conf = tmp_path / "redis-broker.conf"
+    conf.write_text('port 6380\ndir /var/lib/redis/broker\nappendonly yes\nappenddirname "aof"\n')
+    real_open = open
+    monkeypatch.setattr(
+        "builtins.open", lambda path, *a, **k: real_open(conf if "redis-" in str(path) else path, *a, **k)
+    )
+    assert program.redis_instance("broker") == {
+        "port": "6380",
+        "dir": "/var/lib/redis/broker",
+        "appendonly": "yes",
+        "appenddirname": "aof",
+    }
