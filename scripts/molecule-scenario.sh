@@ -36,11 +36,8 @@ step() {
     cat "$output.recap" >&2 || true
     return 1
   fi
-  echo "$((SECONDS - started))" >"$output.seconds"
   log "$name ok ($((SECONDS - started))s)"
 }
-
-step_seconds() { cat "$log_dir/$scenario-$1.log.seconds"; }
 
 # Molecule leaves named volumes behind (keep_volumes notwithstanding); a reused one makes a "fresh" host not fresh.
 cleanup() {
@@ -56,11 +53,5 @@ step prepare none prepare --force -s "$scenario"
 step check-fresh no converge -s "$scenario" -- --check
 step converge no converge -s "$scenario"
 step idempotence none idempotence -s "$scenario"
-# A scenario that reaches its hosts over SSH also times the same no-op run over `docker exec`, for comparison.
-if grep -q 'ansible_connection: ssh' "molecule/$scenario/molecule.yml"; then
-  step noop-over-docker-exec yes converge -s "$scenario" -- -e ansible_connection=community.docker.docker \
-    -e ansible_user=root -e 'ansible_host={{ inventory_hostname }}'
-  log "no-op converge: $(step_seconds idempotence)s over SSH with sudo (pipelining), $(step_seconds noop-over-docker-exec)s over docker exec"
-fi
 step check-converged yes converge -s "$scenario" -- --check
 step verify none verify -s "$scenario"

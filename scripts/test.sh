@@ -7,21 +7,28 @@ cd "$(dirname "$0")/.." || exit 1
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
 
-passed=() failed=()
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+# Each check leaves its outcome in $results, so that checks run side by side are counted like the others.
 run_check() {
   local name=$1; shift
   local started=$SECONDS
   printf '\n==> %s\n' "$name"
   if "$@"; then
-    passed+=("$name"); printf '<== %s passed (%ss)\n' "$name" "$((SECONDS - started))"
+    echo passed >"$results/$name"; printf '<== %s passed (%ss)\n' "$name" "$((SECONDS - started))"
   else
-    failed+=("$name"); printf '<== %s FAILED (%ss)\n' "$name" "$((SECONDS - started))"
+    echo failed >"$results/$name"; printf '<== %s FAILED (%ss)\n' "$name" "$((SECONDS - started))"
   fi
 }
 
+# Longest first, so that the lanes below finish close together.
 scenarios=()
+for scenario in stack app nginx postgresql pgbouncer redis; do
+  [ -f "molecule/$scenario/molecule.yml" ] && scenarios+=("molecule:$scenario")
+done
 for scenario_file in molecule/*/molecule.yml; do
-  scenarios+=("molecule:$(basename "$(dirname "$scenario_file")")")
+  case " ${scenarios[*]} " in *" molecule:$(basename "$(dirname "$scenario_file")") "*) ;;
+    *) scenarios+=("molecule:$(basename "$(dirname "$scenario_file")")") ;; esac
 done
 checks=("$@")
 [ "${#checks[@]}" -gt 0 ] || checks=(lint unit sanity collection "${scenarios[@]}")
@@ -35,6 +42,7 @@ if ! scripts/setup.sh "$setup_part"; then
   exit 1
 fi
 
+queued=()
 for check in "${checks[@]}"; do
   case "$check" in
     lint) run_check lint scripts/lint.sh ;;
@@ -43,12 +51,40 @@ for check in "${checks[@]}"; do
       --cov-fail-under=90 ;;
     sanity) run_check sanity scripts/ansible-test.sh ;;
     collection) run_check collection scripts/collection.sh ;;
-    molecule:*)
-      # Scenarios test the installed tarball: build it first when the collection check was not run.
-      [ -f .cache/collections/ansible_collections/appstack/platform/MANIFEST.json ] || scripts/collection.sh
-      run_check "$check" scripts/molecule-scenario.sh "${check#molecule:}" ;;
-    *) echo "unknown check: $check (lint, unit, sanity, collection, molecule:NAME)"; failed+=("$check") ;;
+    molecule:*) queued+=("${check#molecule:}") ;;
+    *) echo "unknown check: $check (lint, unit, sanity, collection, molecule:NAME)"; echo failed >"$results/$check" ;;
   esac
+done
+
+# Scenarios spend most of their time waiting on their hosts (boots, health gates, drains, timers), so
+# APPSTACK_SCENARIO_LANES of them (2 by default; 1 runs them one after another) run side by side, each lane
+# taking the next scenario from the queue when its last one ends. Scenarios share nothing but the engine.
+if [ "${#queued[@]}" -gt 0 ]; then
+  # Scenarios test the installed tarball: build it first when the collection check was not run.
+  [ -f .cache/collections/ansible_collections/appstack/platform/MANIFEST.json ] || scripts/collection.sh
+  queue=$(mktemp -d -p "$results")
+  for index in "${!queued[@]}"; do printf '%s' "${queued[$index]}" >"$queue/$(printf '%03d' "$index")"; done
+  lane() {
+    local item
+    while true; do
+      for item in "$queue"/[0-9][0-9][0-9]; do
+        [ -e "$item" ] || return 0
+        # mv is atomic: the lane that moves an entry runs it.
+        if mv "$item" "$item.taken-by-$1" 2>/dev/null; then
+          run_check "molecule:$(cat "$item.taken-by-$1")" scripts/molecule-scenario.sh "$(cat "$item.taken-by-$1")"
+          continue 2
+        fi
+      done
+      return 0
+    done
+  }
+  for lane_number in $(seq "${APPSTACK_SCENARIO_LANES:-2}"); do lane "$lane_number" & done
+  wait
+fi
+
+passed=() failed=()
+for check in "${checks[@]}"; do
+  if [ "$(cat "$results/$check" 2>/dev/null)" = passed ]; then passed+=("$check"); else failed+=("$check"); fi
 done
 
 echo

@@ -39,9 +39,17 @@ BAD_VARIABLES = {
         ({"backup_schedule": [{"name": "files", "command": "files"}]}, "on_calendar"),
         ({"backup_pgbackrest_retention_full": "forever"}, "backup_pgbackrest_retention_full"),
     ],
+    "baseline": [
+        ({"baseline_ssh_password_authentication": "maybe"}, "baseline_ssh_password_authentication"),
+        ({"baseline_deploy_user_keys": {"key": "ssh-ed25519 AAAA"}}, "baseline_deploy_user_keys"),
+    ],
     "docker_engine": [
         ({"docker_engine_live_restore": "perhaps"}, "docker_engine_live_restore"),
         ({"docker_engine_log_max_files": "lots"}, "docker_engine_log_max_files"),
+    ],
+    "firewall": [
+        ({"firewall_ssh_port": "ssh"}, "firewall_ssh_port"),
+        ({"firewall_extra_rules": [{"name": "exporter", "ports": [9100]}]}, "from"),
     ],
     "nginx": [
         ({"nginx_sites": [{"name": "demo-prod", "app": "demo", "env": "prod"}]}, "server_names"),
