@@ -1,12 +1,41 @@
 # Copyright: (c) 2026, appstack.platform maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What every container of an app release gets from the host: its environment and its secret files."""
+"""What every container of an app release gets from the host: its environment, its secrets, its hosts and user.
+
+One place for the modules that start an app's containers (app_rollout's releases, db_migrate's one-off containers),
+so that a service and its migrations can never see different settings. The options are documented once in the
+``appstack.platform.app_container`` documentation fragment.
+"""
 
 from __future__ import annotations
 
 import os
+import time
 
 SECRETS_MOUNT = "/run/secrets"
+LABEL = "appstack"
+
+# The files a release is configured by (its configuration, in the ledger's words).
+CONFIG_OPTIONS = ("env_file", "secrets_dir", "env_secrets_dir")
+
+ARGUMENT_SPEC = {
+    "env_file": {"type": "path"},
+    "environment": {"type": "dict", "default": {}},
+    "secrets_dir": {"type": "path"},
+    "env_secrets_dir": {"type": "path"},
+    "extra_hosts": {"type": "dict", "default": {}},
+    "user": {"type": "str"},
+}
+
+
+def config_of(params):
+    """The configuration files named by a module's parameters (or a ledger record)."""
+    return {name: params.get(name) for name in CONFIG_OPTIONS}
+
+
+def missing(config):
+    """The configuration files that are named but not on this host."""
+    return [path for path in config.values() if path and not os.path.exists(path)]
 
 
 def secret_files(directory):
@@ -20,28 +49,60 @@ def secret_files(directory):
     }
 
 
-def secret_values(secrets_dir):
-    """The secrets' contents, for the module to mask wherever they would appear in its output (log tails, probe
+def _read(path):
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.read()
+
+
+def secret_values(config):
+    """Every secret's content, for the module to mask wherever it would appear in its output (log tails, probe
     bodies, tool output): AnsibleModule replaces every value in ``no_log_values`` before it returns."""
     values = set()
-    for path in secret_files(secrets_dir).values():
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            content = handle.read()
-        values.update(value for value in (content, content.strip()) if value)
+    for directory in (config["secrets_dir"], config["env_secrets_dir"]):
+        for path in secret_files(directory).values():
+            content = _read(path)
+            values.update(value for value in (content, content.strip()) if value)
     return values
 
 
-def environment(env_file, variables, secrets_dir):
-    """Later wins: the shared env file, then the service's variables, then where each secret file is mounted."""
-    values = read_env_file(env_file) if env_file else {}
+def environment(config, variables):
+    """Later wins: the shared env file, the service's variables, the secrets delivered as variables, and where each
+    secret file is mounted."""
+    values = read_env_file(config["env_file"]) if config["env_file"] else {}
     values.update(variables)
-    values.update({f"{name}_FILE": f"{SECRETS_MOUNT}/{name}" for name in secret_files(secrets_dir)})
+    values.update({name: _read(path) for name, path in secret_files(config["env_secrets_dir"]).items()})
+    values.update({f"{name}_FILE": f"{SECRETS_MOUNT}/{name}" for name in secret_files(config["secrets_dir"])})
     return values
 
 
-def secret_volumes(secrets_dir):
-    """Docker SDK volumes mounting the secrets read-only (None without secrets)."""
-    return {secrets_dir: {"bind": SECRETS_MOUNT, "mode": "ro"}} if secrets_dir else None
+def container_options(config, params):
+    """Docker SDK ``containers.run`` options every container of the release gets (None values left out)."""
+    options = {
+        "environment": environment(config, params["environment"]),
+        "volumes": {config["secrets_dir"]: {"bind": SECRETS_MOUNT, "mode": "ro"}} if config["secrets_dir"] else None,
+        "extra_hosts": params["extra_hosts"] or None,
+        "user": params["user"],
+    }
+    return {key: value for key, value in options.items() if value is not None}
+
+
+def run_one_off(client, image, name, argv, options, timeout):
+    """Run ``argv`` in a one-off container of the release and remove it; returns (exit code, stdout, stdout and
+    stderr). The exit code is None when it did not finish within ``timeout`` seconds (it was killed)."""
+    container = client.containers.run(
+        image, name=f"{name}-{os.getpid()}-{time.monotonic_ns()}", command=argv, detach=True, **options
+    )
+    try:
+        try:
+            status = container.wait(timeout=timeout)["StatusCode"]
+        except Exception:  # the SDK raises its HTTP client's read timeout
+            container.kill()
+            status = None
+        stdout = container.logs(stdout=True, stderr=False).decode(errors="replace")
+        combined = container.logs(stdout=True, stderr=True).decode(errors="replace")
+    finally:
+        container.remove(force=True)
+    return status, stdout, combined
 
 
 def read_env_file(path):

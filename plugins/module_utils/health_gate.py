@@ -34,8 +34,8 @@ class GateResult:
         return asdict(self)
 
 
-def http_probe(url, timeout, headers=None, expected_status=200):
-    """Return a probe: one GET of ``url`` that passes on ``expected_status``."""
+def http_probe(url, timeout, headers=None, expected_statuses=(200,)):
+    """Return a probe: one GET of ``url`` (redirects not followed) that passes on one of ``expected_statuses``."""
 
     def probe():
         started = time.monotonic()
@@ -46,10 +46,21 @@ def http_probe(url, timeout, headers=None, expected_status=200):
         except Exception as error:
             status = getattr(error, "code", None)
             body = error.read(BODY_EXCERPT_CHARS) if hasattr(error, "read") else b""
-            return ProbeResult(False, status, _text(body), time.monotonic() - started, str(error))
-        return ProbeResult(status == expected_status, status, _text(body), time.monotonic() - started)
+            if status in expected_statuses:
+                return ProbeResult(True, status, _text(body), time.monotonic() - started)
+            return ProbeResult(False, status, _text(body), time.monotonic() - started, _explained(error, status))
+        return ProbeResult(status in expected_statuses, status, _text(body), time.monotonic() - started)
 
     return probe
+
+
+def _explained(error, status):
+    """What went wrong, with where a redirect points: a framework redirecting its health path (to https, or to a
+    trailing slash) says so only in its Location header."""
+    location = getattr(error, "headers", None) and error.headers.get("Location")
+    if status and 300 <= status < 400 and location:
+        return f"{error} (redirects to {location}: send the headers the app expects, or probe that path)"
+    return str(error)
 
 
 def _text(body):

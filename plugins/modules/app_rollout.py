@@ -31,6 +31,8 @@ description:
     created container of the service is drained and stopped, unfinished ledger records become C(interrupted), and
     a C(reconciled) record says what was done.
 author: appstack.platform maintainers (@appstack)
+extends_documentation_fragment:
+  - appstack.platform.app_container
 requirements:
   - Docker SDK for Python (C(python3-docker) on Debian)
 attributes:
@@ -74,10 +76,6 @@ options:
     description: Command of the container; the image's when not set.
     type: list
     elements: str
-  environment:
-    description: Environment variables that are not secrets.
-    type: dict
-    default: {}
   env_file:
     description:
       - File of C(NAME=value) lines passed to the container; part of the release's identity.
@@ -90,6 +88,13 @@ options:
         as C(NAME_FILE=/run/secrets/NAME). Values never appear in the container's environment.
       - Mounted for the release's lifetime, so it must not change while a release uses it; the ledger records it for
         a rollback. Not with O(rollback_to).
+    type: path
+  env_secrets_dir:
+    description:
+      - Directory of secret files delivered as environment variables instead (C(NAME=<content>)), for apps that
+        read their settings from the environment only. Anyone who may run C(docker inspect) on the host reads them;
+        the module masks them in everything it returns.
+      - Part of the release's identity; the ledger records it for a rollback. Not with O(rollback_to).
     type: path
   release_configs_dir:
     description:
@@ -158,6 +163,18 @@ options:
       command:
         description: Docker health check command for workers (run by Docker inside the container).
         type: str
+      headers:
+        description:
+          - Headers of the gate's and the smoke test's probes, which go to the release directly. A framework that
+            checks the host name or the scheme (Django's C(ALLOWED_HOSTS) and C(SECURE_SSL_REDIRECT)) needs what
+            nginx sends it, for example C({Host: app.example.com, X-Forwarded-Proto: https}).
+        type: dict
+        default: {}
+      status:
+        description: Status codes a probe passes on (the gate's, the smoke test's and the verification's).
+        type: list
+        elements: int
+        default: [200]
       min_uptime:
         description:
           - Seconds a worker without O(health.command) must keep running, never restarted by Docker, to pass.
@@ -207,9 +224,6 @@ options:
   cpus:
     description: CPU limit in cores.
     type: float
-  user:
-    description: User (and group) the container runs as.
-    type: str
   read_only:
     description: Read-only root filesystem (with a tmpfs at C(/tmp)).
     type: bool
@@ -227,10 +241,6 @@ options:
     description: Rotated log files kept.
     type: int
     default: 3
-  extra_hosts:
-    description: Extra C(/etc/hosts) entries, name to address.
-    type: dict
-    default: {}
   migration_revision:
     description: Database revision this release expects, recorded in the ledger.
     type: str
@@ -360,7 +370,7 @@ except ImportError:
     DOCKER_IMPORT_ERROR = traceback.format_exc()
 
 LOG_TAIL_LINES = 30
-LABEL = "appstack"
+LABEL = app_container.LABEL
 
 
 class RolloutFailed(Exception):
@@ -380,7 +390,7 @@ class Rollout:
         self.lock_path = os.path.join(ledger_dir, f"{self.params['service']}.lock")
         self.phases = {}
         self.attempt = None
-        self.config = {"env_file": self.params["env_file"], "secrets_dir": self.params["secrets_dir"]}
+        self.config = app_container.config_of(self.params)
 
     # What the release is
 
@@ -392,9 +402,9 @@ class Rollout:
             "command": params["command"],
             "environment": params["environment"],
             "env_file": _file_hash(self.config["env_file"]),
-            "secrets": {
-                name: _file_hash(path) for name, path in app_container.secret_files(self.config["secrets_dir"]).items()
-            },
+            "secrets": _hashes(self.config["secrets_dir"]),
+            # Only when used: releases configured without it keep their identity.
+            **({"env_secrets": _hashes(self.config["env_secrets_dir"])} if self.config["env_secrets_dir"] else {}),
             "container_port": params["container_port"],
             "memory": params["memory"],
             "cpus": params["cpus"],
@@ -526,7 +536,7 @@ class Rollout:
         serving_labels = _release_labels(serving)
         previous = serving_labels.get("release")
         image, reference, config = self.release_source(previous)
-        missing = [path for path in config.values() if path and not os.path.exists(path)]
+        missing = app_container.missing(config)
         if missing and self.module.check_mode and not self.params["rollback_to"]:
             # A changed configuration is written to a directory of its own, which check mode did not write.
             return {"release": None, "previous_release": previous, "changed": True, "outcome": "would_roll_out"}
@@ -581,7 +591,7 @@ class Rollout:
     def use_config(self, config):
         """Release with this env file and secrets directory; their values are masked in everything returned."""
         self.config = config
-        self.module.no_log_values.update(app_container.secret_values(config["secrets_dir"]))
+        self.module.no_log_values.update(app_container.secret_values(config))
 
     def release_source(self, serving_release):
         """The image to release, the reference the ledger keeps for it, and the configuration files: O(image) with
@@ -607,7 +617,7 @@ class Rollout:
             )
         reference, image_id = record.get("image") or record["image_id"], record["image_id"]
         described = f"release {record['release']} of {self.prefix} (image {reference}, id {image_id})"
-        config = {"env_file": record.get("env_file"), "secrets_dir": record.get("secrets_dir")}
+        config = app_container.config_of(record)
         try:
             return self.client.images.get(image_id), reference, config
         except ImageNotFound:
@@ -683,7 +693,12 @@ class Rollout:
         if not (params["verify_url"] and params["verify_seconds"] > 0):
             return
         with self.phase("verify"):
-            probe = http_probe(params["verify_url"], params["health"]["timeout"], params["verify_headers"])
+            probe = http_probe(
+                params["verify_url"],
+                params["health"]["timeout"],
+                params["verify_headers"],
+                params["health"]["status"],
+            )
             verification = run_window(probe, params["verify_seconds"], params["health"]["interval"])
         if verification is None:
             return
@@ -719,9 +734,10 @@ class Rollout:
         if params["verify_url"]:
             verify = urlsplit(params["verify_url"])
             paths.insert(0, verify.path + (f"?{verify.query}" if verify.query else "") or "/")
-        timeout = params["health"]["timeout"]
+        health = params["health"]
+        headers = {**health["headers"], **params["verify_headers"]}
         probes = [
-            (path, http_probe(f"http://127.0.0.1:{port}{path}", timeout, params["verify_headers"]))
+            (path, http_probe(f"http://127.0.0.1:{port}{path}", health["timeout"], headers, health["status"]))
             for path in dict.fromkeys(paths)
         ]
         return run_smoke(probes, params["health"]["successes"]) if probes else None
@@ -735,9 +751,6 @@ class Rollout:
         params = self.params
         name = self.container_name(release)
         self.remove_if_exists(name)
-        environment = app_container.environment(
-            self.config["env_file"], params["environment"], self.config["secrets_dir"]
-        )
         labels = {
             f"{LABEL}.service": self.prefix,
             f"{LABEL}.release": release,
@@ -746,23 +759,20 @@ class Rollout:
             **{f"{LABEL}.{key}": path for key, path in self.config.items() if path},
         }
         options = {
+            **app_container.container_options(self.config, params),
             "name": name,
             "command": params["command"],
             "detach": True,
-            "environment": environment,
             "labels": labels,
             "restart_policy": {"Name": params["restart_policy"]},
             "log_config": {
                 "Type": "json-file",
                 "Config": {"max-size": params["log_max_size"], "max-file": str(params["log_max_files"])},
             },
-            "extra_hosts": params["extra_hosts"] or None,
-            "user": params["user"],
             "read_only": params["read_only"],
             "tmpfs": {"/tmp": "rw,noexec,nosuid,size=64m"} if params["read_only"] else None,
             "mem_limit": params["memory"],
             "nano_cpus": int(params["cpus"] * 1e9) if params["cpus"] else None,
-            "volumes": app_container.secret_volumes(self.config["secrets_dir"]),
         }
         if port:
             labels[f"{LABEL}.port"] = str(port)
@@ -796,7 +806,9 @@ class Rollout:
             return None
 
         if port:
-            probe = http_probe(f"http://127.0.0.1:{port}{health['path']}", health["timeout"])
+            probe = http_probe(
+                f"http://127.0.0.1:{port}{health['path']}", health["timeout"], health["headers"], health["status"]
+            )
         elif health["command"]:
             probe = self.docker_health_probe(container)
         else:
@@ -925,6 +937,10 @@ def _file_hash(path):
         return release_plan.config_hash({"content": handle.read().hex()})
 
 
+def _hashes(directory):
+    return {name: _file_hash(path) for name, path in app_container.secret_files(directory).items()}
+
+
 def _now():
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -938,9 +954,7 @@ def argument_spec():
         "image": {"type": "str"},
         "rollback_to": {"type": "str"},
         "command": {"type": "list", "elements": "str"},
-        "environment": {"type": "dict", "default": {}},
-        "env_file": {"type": "path"},
-        "secrets_dir": {"type": "path"},
+        **app_container.ARGUMENT_SPEC,
         "release_configs_dir": {"type": "path"},
         "container_port": {"type": "int", "default": 8000},
         "slot_ports": {"type": "list", "elements": "int"},
@@ -960,6 +974,8 @@ def argument_spec():
                 "deadline": {"type": "float", "default": 60},
                 "command": {"type": "str"},
                 "min_uptime": {"type": "float", "default": 10},
+                "headers": {"type": "dict", "default": {}},
+                "status": {"type": "list", "elements": "int", "default": [200]},
             },
         },
         "verify_url": {"type": "str"},
@@ -972,7 +988,6 @@ def argument_spec():
         "keep_releases": {"type": "int", "default": 3},
         "memory": {"type": "str"},
         "cpus": {"type": "float"},
-        "user": {"type": "str"},
         "read_only": {"type": "bool", "default": False},
         "restart_policy": {
             "type": "str",
@@ -981,7 +996,6 @@ def argument_spec():
         },
         "log_max_size": {"type": "str", "default": "10m"},
         "log_max_files": {"type": "int", "default": 3},
-        "extra_hosts": {"type": "dict", "default": {}},
         "migration_revision": {"type": "str"},
         "ledger_dir": {"type": "path", "default": "/var/lib/appstack"},
     }
@@ -992,7 +1006,7 @@ def main():
         argument_spec=argument_spec(),
         required_if=[("kind", "web", ("slot_ports", "upstream_file"))],
         required_one_of=[("image", "rollback_to")],
-        mutually_exclusive=[("rollback_to", "env_file"), ("rollback_to", "secrets_dir")],
+        mutually_exclusive=[("rollback_to", name) for name in app_container.CONFIG_OPTIONS],
         supports_check_mode=True,
     )
     if DOCKER_IMPORT_ERROR:

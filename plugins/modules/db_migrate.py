@@ -27,6 +27,8 @@ description:
     C(current) fails on such a database, which is read from its "Can't locate revision" message.
   - Changed only when migrations were applied.
 author: appstack.platform maintainers (@appstack)
+extends_documentation_fragment:
+  - appstack.platform.app_container
 requirements:
   - Docker SDK for Python (C(python3-docker) on Debian)
   - psycopg 3 (C(python3-psycopg) on Debian), for the lock
@@ -78,25 +80,8 @@ options:
         directly; an advisory lock through PgBouncer in transaction pooling would not be held by this session.
     type: str
     required: true
-  env_file:
-    description: File of C(NAME=value) lines passed to the container (the app's).
-    type: path
-  environment:
-    description: Environment variables that are not secrets.
-    type: dict
-    default: {}
-  secrets_dir:
-    description: Directory of secret files, mounted read-only at C(/run/secrets) and announced as C(NAME_FILE).
-    type: path
-  extra_hosts:
-    description: Host name to address entries of the container (the app's).
-    type: dict
-    default: {}
   network:
     description: Docker network of the container; the default bridge when not set.
-    type: str
-  user:
-    description: User the container runs as; the image's when not set.
     type: str
   lock_name:
     description: Name of the advisory lock; C(appstack.db_migrate:<app>-<env>) when not set.
@@ -242,8 +227,6 @@ except ImportError:
 else:
     PSYCOPG_IMPORT_ERROR = None
 
-LABEL = "appstack"
-
 
 class MigrationFailed(Exception):
     def __init__(self, message, **details):
@@ -260,45 +243,22 @@ class Migration:
         self.tool_command = self.params["tool_command"] or migration_state.DEFAULT_TOOL_COMMANDS.get(
             self.params["tool"], []
         )
-        # The same for every one-off container of the run: read the env file and the secrets directory once.
-        params = self.params
-        module.no_log_values.update(app_container.secret_values(params["secrets_dir"]))
+        # The same for every one-off container of the run: read the env file and the secrets once.
+        config = app_container.config_of(self.params)
+        module.no_log_values.update(app_container.secret_values(config))
         self.container_options = {
-            key: value
-            for key, value in {
-                "environment": app_container.environment(
-                    params["env_file"], params["environment"], params["secrets_dir"]
-                ),
-                "volumes": app_container.secret_volumes(params["secrets_dir"]),
-                "labels": {f"{LABEL}.migration": self.instance},
-                "extra_hosts": params["extra_hosts"] or None,
-                "network": params["network"],
-                "user": params["user"],
-            }.items()
-            if value is not None
+            **app_container.container_options(config, self.params),
+            "labels": {f"{app_container.LABEL}.migration": self.instance},
+            **({"network": self.params["network"]} if self.params["network"] else {}),
         }
 
     # The one-off containers
 
     def run_in_image(self, argv, timeout):
         """Runs ``argv`` in a container of the release; returns (exit code, stdout, stdout and stderr)."""
-        container = self.client.containers.run(
-            self.params["image"],
-            name=f"{self.instance}-migrate-{os.getpid()}-{time.monotonic_ns()}",
-            command=argv,
-            detach=True,
-            **self.container_options,
+        status, stdout, combined = app_container.run_one_off(
+            self.client, self.params["image"], f"{self.instance}-migrate", argv, self.container_options, timeout
         )
-        try:
-            try:
-                status = container.wait(timeout=timeout)["StatusCode"]
-            except Exception:  # the SDK raises its HTTP client's read timeout
-                container.kill()
-                status = None
-            stdout = container.logs(stdout=True, stderr=False).decode(errors="replace")
-            combined = container.logs(stdout=True, stderr=True).decode(errors="replace")
-        finally:
-            container.remove(force=True)
         if status is None:
             raise MigrationFailed(
                 f"{' '.join(argv)} did not finish within {timeout:.0f} s and was stopped", output=self.tail(combined)
@@ -469,12 +429,8 @@ def argument_spec():
         "apply_command": {"type": "list", "elements": "str"},
         "check_command": {"type": "list", "elements": "str"},
         "database_url": {"type": "str", "required": True, "no_log": True},
-        "env_file": {"type": "path"},
-        "environment": {"type": "dict", "default": {}},
-        "secrets_dir": {"type": "path"},
-        "extra_hosts": {"type": "dict", "default": {}},
+        **app_container.ARGUMENT_SPEC,
         "network": {"type": "str"},
-        "user": {"type": "str"},
         "lock_name": {"type": "str"},
         "lock_timeout": {"type": "float", "default": 300},
         "timeout": {"type": "float", "default": 1800},
@@ -519,9 +475,7 @@ def main():
         module.fail_json(msg=f"image {module.params['image']} is not on this host: pull or load it first")
     except docker.errors.DockerException as error:
         module.fail_json(msg=f"Docker error: {error}", exception=traceback.format_exc())
-    missing = [
-        path for path in (module.params["env_file"], module.params["secrets_dir"]) if path and not os.path.exists(path)
-    ]
+    missing = app_container.missing(app_container.config_of(module.params))
     if missing:
         if module.check_mode:
             # A changed configuration gets a directory of its own, which check mode did not write.

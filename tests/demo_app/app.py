@@ -3,7 +3,9 @@
 APP_BEHAVIOUR: healthy | broken (health always 500) | slow (listens only after APP_SLOW_START seconds) |
 routes-broken (health 200, every other route 500) | degrading (healthy until it has served a request that came
 through a proxy, i.e. carried X-Forwarded-For; from then on /version answers 500: it passes a direct health gate and
-smoke test and fails the verification through nginx, however slow the machine, while other routes keep answering).
+smoke test and fails the verification through nginx, however slow the machine, while other routes keep answering) |
+strict (as Django with ALLOWED_HOSTS and SECURE_SSL_REDIRECT: 400 for a Host not in APP_ALLOWED_HOSTS, then a 301
+to https for a request whose X-Forwarded-Proto is not https, on every path).
 APP_SHUTDOWN_SECONDS: time taken to finish after SIGTERM, like a worker completing its current job.
 /health checks the database and Redis when DATABASE_URL / REDIS_URL (or their *_FILE secrets) are set.
 """
@@ -52,25 +54,43 @@ def dependency_problems():
 
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
+        self.reply(*self.answer())
+
+    def answer(self):
+        """(status, payload[, location]) for this request, as the release's behaviour has it."""
+        return self.refusal() or self.route()
+
+    def refusal(self):
+        if BEHAVIOUR == "strict":
+            host = (self.headers.get("Host") or "").split(":")[0]
+            if host not in os.environ.get("APP_ALLOWED_HOSTS", "app.test").split(","):
+                return 400, {"error": f"DisallowedHost: Invalid HTTP_HOST header: {self.headers.get('Host')!r}"}
+            if self.headers.get("X-Forwarded-Proto") != "https":
+                return 301, {"error": "https only"}, f"https://{host}{self.path}"
         if BEHAVIOUR == "degrading":
             if self.headers.get("X-Forwarded-For"):
                 PROXIED_REQUEST_SEEN.set()
             if PROXIED_REQUEST_SEEN.is_set() and self.path == "/version":
-                return self.reply(500, {"error": "degraded"})
+                return 500, {"error": "degraded"}
         if BEHAVIOUR == "routes-broken" and self.path != "/health":
-            return self.reply(500, {"error": "routes-broken"})
+            return 500, {"error": "routes-broken"}
+        return None
+
+    def route(self):
         if self.path == "/health":
             if BEHAVIOUR == "broken":
-                return self.reply(500, {"status": "broken", "version": VERSION})
+                return 500, {"status": "broken", "version": VERSION}
             problems = dependency_problems()
-            return self.reply(503 if problems else 200, {"status": problems or "ok"})
+            return (503 if problems else 200), {"status": problems or "ok"}
         if self.path == "/version":
-            return self.reply(200, {"version": VERSION})
-        return self.reply(200, {"hello": "appstack", "version": VERSION})
+            return 200, {"version": VERSION}
+        return 200, {"hello": "appstack", "version": VERSION}
 
-    def reply(self, status, payload):
+    def reply(self, status, payload, location=None):
         body = json.dumps(payload).encode()
         self.send_response(status)
+        if location:
+            self.send_header("Location", location)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

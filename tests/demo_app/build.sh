@@ -8,7 +8,8 @@ cd "$(dirname "$0")"
 readonly OUTPUT=${1:-../../.cache/demo-app-images.tar}
 readonly VARIANTS="v1:healthy:0001,0002 v2:healthy:0001,0002,0003 broken:broken:0001,0002,0003
   slow:slow:0001,0002,0003 degrading:degrading:0001,0002,0003 routesbroken:routes-broken:0001,0002,0003
-  badmigration:healthy:0001,0002,0003,0004 partialmigration:healthy:0001,0002,0003,0005"
+  badmigration:healthy:0001,0002,0003,0004 partialmigration:healthy:0001,0002,0003,0005
+  strict:strict:0001,0002,0003"
 
 # Scenarios running side by side build the same images: one at a time, the second finds them made.
 mkdir -p "$(dirname "$OUTPUT")"

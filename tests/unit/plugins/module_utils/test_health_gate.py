@@ -101,3 +101,27 @@ def test_the_window_probes_until_it_has_passed_and_fails_on_any_probe(clock):
     assert probes == [0, 1, 2, 3]
     failing = health_gate.run_window(scripted([True, False, True]), 10, 1, clock=clock, sleep=clock.sleep)
     assert failing["reason"] == "probe 2 failed" and failing["last_probes"][0]["ok"] is False
+
+
+def test_http_probe_sends_its_headers_and_passes_on_any_expected_status(monkeypatch):
+    sent = {}
+
+    def answer_401(url, headers, **kwargs):
+        sent.update(headers)
+        raise urllib.error.HTTPError(url, 401, "Unauthorized", {}, io.BytesIO(b"login first"))
+
+    monkeypatch.setattr(health_gate, "open_url", answer_401)
+    result = http_probe("http://127.0.0.1:8101/health", 2, {"Host": "app.test"}, (200, 401))()
+    assert result.ok and result.status == 401 and sent == {"Host": "app.test"}
+
+
+def test_a_redirect_says_where_it_points(monkeypatch):
+    def redirect(url, **kwargs):
+        raise urllib.error.HTTPError(
+            url, 301, "Moved Permanently", {"Location": "https://app.test/health"}, io.BytesIO()
+        )
+
+    monkeypatch.setattr(health_gate, "open_url", redirect)
+    result = http_probe("http://127.0.0.1:8101/health", 2)()
+    assert not result.ok and result.status == 301
+    assert "redirects to https://app.test/health: send the headers the app expects" in result.error

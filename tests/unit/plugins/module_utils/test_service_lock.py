@@ -8,9 +8,10 @@ import pytest
 from ansible_collections.appstack.platform.plugins.module_utils import service_lock
 
 
-def test_the_holder_is_written_into_the_lock_file(tmp_path):
+def test_the_holder_is_written_into_the_lock_file(tmp_path, clock):
     path = str(tmp_path / "ledger" / "web.lock")
-    with service_lock.held(path, 1, {"pid": 7, "host": "a"}) as waited:
+    # The fake clock: a free lock is taken without waiting, however busy the machine.
+    with service_lock.held(path, 1, {"pid": 7, "host": "a"}, clock=clock, sleep=clock.sleep) as waited:
         assert waited == 0
         assert json.loads(pathlib.Path(path).read_text()) == {"host": "a", "pid": 7}
     assert oct(os.stat(path).st_mode & 0o777) == "0o640"

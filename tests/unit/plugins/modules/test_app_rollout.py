@@ -95,7 +95,7 @@ class FakeEngine:
     def list(self, all, filters):
         found = list(self.containers_by_name.values())
         for label in filters["label"]:
-            key, _, value = label.partition("=")
+            key, _separator, value = label.partition("=")
             found = [c for c in found if key in c.labels and (not value or c.labels[key] == value)]
         if filters.get("status") == "running":
             found = [c for c in found if c.status == "running"]
@@ -743,3 +743,18 @@ def test_check_mode_with_a_configuration_not_written_yet_reports_a_rollout(host)
     assert roll_out(host, check_mode=True, **missing)["outcome"] == "would_roll_out"
     with pytest.raises(Failed, match=r"releases/b/app.env, .*releases/b/secrets\) is not on this host: write it"):
         roll_out(host, **missing)
+
+
+def test_secrets_delivered_as_environment_variables_reach_the_environment_and_are_masked(host):
+    env_secrets = host.tmp / "env-secrets"
+    env_secrets.mkdir()
+    (env_secrets / "SECRET_KEY").write_text("s3cret-key")
+    first = roll_out(host)
+    second = roll_out(host, env_secrets_dir=str(env_secrets))
+    options = host.engine.containers_by_name[second["container"]].options
+    assert second["release"] != first["release"]
+    assert options["environment"]["SECRET_KEY"] == "s3cret-key"
+    assert "SECRET_KEY_FILE" not in options["environment"]
+    assert list(options["volumes"]) == [str(host.tmp / "secrets")]
+    assert "s3cret-key" in host.last_module.no_log_values
+    assert host.ledger()[-1]["env_secrets_dir"] == str(env_secrets)

@@ -312,3 +312,22 @@ def test_a_release_configuration_not_written_yet_is_reported_and_nothing_runs(tm
         assert "releases/b/app.env) is not written yet" in module.warnings[0]
     else:
         assert result["msg"].endswith("releases/b/app.env) is not on this host: write it first")
+
+
+def test_the_one_off_containers_get_the_services_environment_and_secrets(tmp_path):
+    secrets, env_secrets = tmp_path / "secrets", tmp_path / "env-secrets"
+    secrets.mkdir()
+    env_secrets.mkdir()
+    (secrets / "DATABASE_URL").write_text("postgresql://app:pw@db/app")
+    (env_secrets / "SECRET_KEY").write_text("s3cret-key")
+    engine = FakeAlembicEngine()
+    migration(
+        engine, secrets_dir=str(secrets), env_secrets_dir=str(env_secrets), environment={"LOG_LEVEL": "info"}
+    ).plan()
+    options = engine.runs[0][2]
+    assert options["environment"] == {
+        "LOG_LEVEL": "info",
+        "SECRET_KEY": "s3cret-key",
+        "DATABASE_URL_FILE": "/run/secrets/DATABASE_URL",
+    }
+    assert options["volumes"] == {str(secrets): {"bind": "/run/secrets", "mode": "ro"}}

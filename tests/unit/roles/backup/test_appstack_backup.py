@@ -93,7 +93,7 @@ def test_a_named_backup_restores_to_its_end_and_an_unknown_one_lists_the_known(p
 
 
 def test_a_time_target_is_a_point_in_time_recovery_and_latest_replays_the_whole_archive(pg):
-    options, _ = program.restore_target(pg, restore_args(time="2026-12-01T03:00:00+00:00", repo=1))
+    options, _described = program.restore_target(pg, restore_args(time="2026-12-01T03:00:00+00:00", repo=1))
     assert options == ["--repo=1", "--type=time", "--target=2026-12-01 03:00:00+00:00", "--target-action=promote"]
     assert program.restore_target(pg, restore_args(latest=True)) == ([], "the newest archived state")
 

@@ -1,0 +1,36 @@
+# Copyright: (c) 2026, appstack.platform maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every container of an app release gets from the host, documented once for the modules that start them."""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  env_file:
+    description: File of C(NAME=value) lines passed to the container (the app's shared environment).
+    type: path
+  environment:
+    description: Environment variables that are not secrets; they override the env file's.
+    type: dict
+    default: {}
+  secrets_dir:
+    description:
+      - Directory of secret files, mounted read-only at C(/run/secrets); each file C(NAME) is announced to the app
+        as C(NAME_FILE=/run/secrets/NAME). The values never appear in the container's environment.
+    type: path
+  env_secrets_dir:
+    description:
+      - Directory of secret files delivered as environment variables instead (C(NAME=<content>)), for apps that
+        read their settings from the environment only. Anyone who may run C(docker inspect) on the host reads them;
+        the module masks them in everything it returns.
+    type: path
+  extra_hosts:
+    description: "Host name to address entries of the container (for example C({db: host-gateway}))."
+    type: dict
+    default: {}
+  user:
+    description: User (and group) the container runs as; the image's when not set.
+    type: str
+"""

@@ -1,0 +1,242 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, appstack.platform maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: release_commands
+short_description: Run a release's one-time commands (first admin user, initial data) once per environment
+version_added: 0.1.0
+description:
+  - Runs each command in a one-off container of the new release's image, with the release's environment, secrets,
+    extra hosts and user (the same as its services and its migrations get), one after the other, after the
+    migrations and before any service is rolled out.
+  - A command that fails (or outlives its timeout) stops the run with its output and exit code; the commands after
+    it do not run, and nothing has switched.
+  - What ran is recorded in C(<ledger_dir>/<app>-<env>/release-commands.json) (image, configuration and commands).
+    A run with the same ones changes nothing, so a re-run of the same deploy is idempotent. The commands themselves
+    should be safe to run again, since a new release runs them again.
+author: appstack.platform maintainers (@appstack)
+extends_documentation_fragment:
+  - appstack.platform.app_container
+requirements:
+  - Docker SDK for Python (C(python3-docker) on Debian)
+attributes:
+  check_mode:
+    support: full
+    description: Reports whether the commands would run; runs nothing.
+  diff_mode:
+    support: none
+    description: Nothing is written but the record.
+options:
+  app:
+    description: Application name.
+    type: str
+    required: true
+  env:
+    description: Environment name.
+    type: str
+    required: true
+  image:
+    description: Image of the new release (present on the host).
+    type: str
+    required: true
+  commands:
+    description: The commands, in order.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: What the command does (in the results and errors).
+        type: str
+        required: true
+      command:
+        description: The command (argv).
+        type: list
+        elements: str
+        required: true
+      timeout:
+        description: Seconds it may run before it is stopped and the run fails.
+        type: float
+        default: 600
+  network:
+    description: Docker network of the containers; the default bridge when not set.
+    type: str
+  output_lines:
+    description: Lines of each command's output kept in the results.
+    type: int
+    default: 40
+  ledger_dir:
+    description: Directory of the per-application records (the release ledgers').
+    type: path
+    default: /var/lib/appstack
+"""
+
+EXAMPLES = r"""
+- name: Create the first admin user and load the initial data
+  appstack.platform.release_commands:
+    app: shop
+    env: prod
+    image: registry.example.com/shop:2026.12.1
+    env_file: /etc/appstack/shop-prod/releases/5d41402abc4b/app.env
+    secrets_dir: /etc/appstack/shop-prod/releases/5d41402abc4b/secrets
+    commands:
+      - {name: admin user, command: [python3, manage.py, ensure_admin]}
+      - {name: initial data, command: [python3, manage.py, loaddata, initial.json], timeout: 1200}
+"""
+
+RETURN = r"""
+ran:
+  description: Each command that ran, with its exit code, its seconds and the tail of its output (secrets masked).
+  type: list
+  elements: dict
+  returned: always
+  sample: [{name: admin user, exit_code: 0, seconds: 2.1, output: ["admin exists"]}]
+failed_command:
+  description: The command that failed.
+  type: str
+  returned: failure
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.appstack.platform.plugins.module_utils import app_container
+
+try:
+    import docker
+except ImportError:
+    DOCKER_IMPORT_ERROR = traceback.format_exc()
+else:
+    DOCKER_IMPORT_ERROR = None
+
+
+def identity(image_id, config, commands):
+    """What makes a run the same as the last one: the image, the configuration's content and the commands."""
+    content = {"image": image_id, "commands": commands}
+    for name, path in config.items():
+        if path and os.path.isdir(path):
+            content[name] = {secret: _digest(file) for secret, file in app_container.secret_files(path).items()}
+        elif path:
+            content[name] = _digest(path)
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _digest(path):
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def write_record(path, record):
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o750, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".release-commands.")
+    with os.fdopen(handle, "w", encoding="utf-8") as output:
+        json.dump(record, output, indent=1, sort_keys=True)
+    os.chmod(temporary, 0o640)
+    os.replace(temporary, path)
+
+
+def run(module, client):
+    params = module.params
+    config = app_container.config_of(params)
+    module.no_log_values.update(app_container.secret_values(config))
+    instance = f"{params['app']}-{params['env']}"
+    record_path = os.path.join(params["ledger_dir"], instance, "release-commands.json")
+    image = client.images.get(params["image"])
+    wanted = identity(image.id, config, params["commands"])
+    try:
+        with open(record_path, encoding="utf-8") as handle:
+            if json.load(handle).get("identity") == wanted:
+                return {"changed": False, "ran": []}
+    except (FileNotFoundError, ValueError):
+        pass
+    if module.check_mode:
+        return {"changed": True, "ran": []}
+    options = {
+        **app_container.container_options(config, params),
+        "labels": {f"{app_container.LABEL}.release-command": instance},
+        **({"network": params["network"]} if params["network"] else {}),
+    }
+    ran = []
+    for command in params["commands"]:
+        started = time.monotonic()
+        status, _stdout, combined = app_container.run_one_off(
+            client, image.id, f"{instance}-release-command", command["command"], options, command["timeout"]
+        )
+        result = {
+            "name": command["name"],
+            "exit_code": status,
+            "seconds": round(time.monotonic() - started, 2),
+            "output": combined.rstrip().splitlines()[-params["output_lines"] :],
+        }
+        ran.append(result)
+        if status != 0:
+            what = (
+                f"exited with {status}" if status is not None else f"did not finish within {command['timeout']:.0f} s"
+            )
+            module.fail_json(
+                msg=f"release command {command['name']!r} ({' '.join(command['command'])}) {what}; nothing was "
+                "switched and the commands after it did not run",
+                failed_command=command["name"],
+                ran=ran,
+            )
+    write_record(record_path, {"identity": wanted, "image": params["image"], "image_id": image.id, "ran": ran})
+    return {"changed": True, "ran": ran}
+
+
+def argument_spec():
+    return {
+        "app": {"type": "str", "required": True},
+        "env": {"type": "str", "required": True},
+        "image": {"type": "str", "required": True},
+        "commands": {
+            "type": "list",
+            "elements": "dict",
+            "required": True,
+            "options": {
+                "name": {"type": "str", "required": True},
+                "command": {"type": "list", "elements": "str", "required": True},
+                "timeout": {"type": "float", "default": 600},
+            },
+        },
+        **app_container.ARGUMENT_SPEC,
+        "network": {"type": "str"},
+        "output_lines": {"type": "int", "default": 40},
+        "ledger_dir": {"type": "path", "default": "/var/lib/appstack"},
+    }
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if DOCKER_IMPORT_ERROR:
+        if module.check_mode:
+            module.warn("Docker SDK not installed yet: assuming the release commands would run")
+            module.exit_json(changed=True, ran=[])
+        module.fail_json(msg=missing_required_lib("docker (python3-docker)"), exception=DOCKER_IMPORT_ERROR)
+    missing = app_container.missing(app_container.config_of(module.params))
+    if missing:
+        if module.check_mode:
+            module.exit_json(changed=True, ran=[])
+        module.fail_json(msg=f"the release's configuration ({', '.join(missing)}) is not on this host: write it first")
+    try:
+        result = run(module, docker.from_env())
+    except docker.errors.ImageNotFound:
+        if module.check_mode:
+            module.exit_json(changed=True, ran=[])
+        module.fail_json(msg=f"image {module.params['image']} is not on this host: pull or load it first")
+    except docker.errors.DockerException as error:
+        module.fail_json(msg=f"Docker error: {error}", exception=traceback.format_exc())
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

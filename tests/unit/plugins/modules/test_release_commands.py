@@ -1,0 +1,123 @@
+"""release_commands against a fake Docker engine whose one-off containers answer by command."""
+
+import json
+
+import pytest
+
+from ansible_collections.appstack.platform.plugins.modules import release_commands
+
+
+class FakeContainer:
+    def __init__(self, status, output):
+        self.status, self.output, self.removed = status, output, False
+
+    def wait(self, timeout):
+        if self.status is None:
+            raise TimeoutError("read timed out")
+        return {"StatusCode": self.status}
+
+    def kill(self):
+        pass
+
+    def logs(self, stdout, stderr):
+        return self.output.encode()
+
+    def remove(self, force):
+        self.removed = True
+
+
+class FakeEngine:
+    """containers.run answers with ``answers[command[0]]``: (exit code or None for a hang, output)."""
+
+    def __init__(self, answers):
+        self.answers, self.runs = answers, []
+        self.containers = self.images = self
+
+    def get(self, reference):
+        return type("Image", (), {"id": f"sha256:{reference}"})()
+
+    def run(self, image, name, command, detach, **options):
+        self.runs.append((image, command, options))
+        return FakeContainer(*self.answers[command[0]])
+
+
+class Failed(Exception):
+    pass
+
+
+class FakeModule:
+    def __init__(self, tmp_path, check_mode=False, **params):
+        self.check_mode, self.no_log_values = check_mode, set()
+        self.params = {name: spec.get("default") for name, spec in release_commands.argument_spec().items()}
+        self.params.update({"app": "shop", "env": "prod", "image": "shop:v2", "ledger_dir": str(tmp_path / "ledger")})
+        self.params.update(params)
+        self.params["commands"] = [dict({"timeout": 600}, **c) for c in self.params["commands"]]
+
+    def fail_json(self, **result):
+        self.failure = result
+        raise Failed(result["msg"])
+
+
+COMMANDS = [{"name": "admin user", "command": ["admin"]}, {"name": "initial data", "command": ["load"]}]
+
+
+@pytest.fixture
+def secrets(tmp_path):
+    directory = tmp_path / "secrets"
+    directory.mkdir()
+    (directory / "DATABASE_URL").write_text("postgresql://shop:pw@db/shop")
+    return directory
+
+
+def test_commands_run_in_order_with_the_release_configuration_then_not_again(tmp_path, secrets):
+    engine = FakeEngine({"admin": (0, "admin created\n"), "load": (0, "42 objects\n")})
+    first = release_commands.run(FakeModule(tmp_path, commands=COMMANDS, secrets_dir=str(secrets)), engine)
+    assert first["changed"] and [r["name"] for r in first["ran"]] == ["admin user", "initial data"]
+    assert first["ran"][1]["output"] == ["42 objects"]
+    assert [run[1] for run in engine.runs] == [["admin"], ["load"]]
+    assert engine.runs[0][2]["environment"] == {"DATABASE_URL_FILE": "/run/secrets/DATABASE_URL"}
+    again = release_commands.run(FakeModule(tmp_path, commands=COMMANDS, secrets_dir=str(secrets)), engine)
+    assert again == {"changed": False, "ran": []} and len(engine.runs) == 2
+
+
+def test_a_new_secret_value_or_image_runs_them_again(tmp_path, secrets):
+    engine = FakeEngine({"admin": (0, ""), "load": (0, "")})
+    release_commands.run(FakeModule(tmp_path, commands=COMMANDS, secrets_dir=str(secrets)), engine)
+    (secrets / "DATABASE_URL").write_text("postgresql://shop:rotated@db/shop")
+    assert release_commands.run(FakeModule(tmp_path, commands=COMMANDS, secrets_dir=str(secrets)), engine)["changed"]
+    assert release_commands.run(
+        FakeModule(tmp_path, commands=COMMANDS, secrets_dir=str(secrets), image="shop:v3"), engine
+    )["changed"]
+    assert len(engine.runs) == 6
+
+
+def test_a_failing_command_stops_the_run_with_its_output_and_is_not_recorded(tmp_path, secrets):
+    engine = FakeEngine({"admin": (3, "Traceback\nIntegrityError: duplicate key\n"), "load": (0, "")})
+    module = FakeModule(tmp_path, commands=COMMANDS, secrets_dir=str(secrets))
+    with pytest.raises(Failed, match="'admin user' \\(admin\\) exited with 3; nothing was switched"):
+        release_commands.run(module, engine)
+    assert module.failure["ran"][0]["output"][-1] == "IntegrityError: duplicate key"
+    assert [run[1] for run in engine.runs] == [["admin"]]
+    assert not (tmp_path / "ledger/shop-prod/release-commands.json").exists()
+
+
+def test_a_command_that_hangs_is_stopped_after_its_timeout(tmp_path):
+    engine = FakeEngine({"admin": (None, "waiting for the database\n")})
+    module = FakeModule(tmp_path, commands=[{"name": "admin user", "command": ["admin"], "timeout": 5}])
+    with pytest.raises(Failed, match="did not finish within 5 s"):
+        release_commands.run(module, engine)
+
+
+def test_check_mode_says_they_would_run_and_runs_nothing(tmp_path):
+    engine = FakeEngine({})
+    result = release_commands.run(FakeModule(tmp_path, check_mode=True, commands=COMMANDS), engine)
+    assert result == {"changed": True, "ran": []} and engine.runs == []
+
+
+def test_secret_values_are_masked_and_the_record_holds_none(tmp_path, secrets):
+    engine = FakeEngine({"admin": (0, "connected to postgresql://shop:pw@db/shop\n"), "load": (0, "")})
+    module = FakeModule(tmp_path, commands=COMMANDS, secrets_dir=str(secrets))
+    release_commands.run(module, engine)
+    assert "postgresql://shop:pw@db/shop" in module.no_log_values
+    record = (tmp_path / "ledger/shop-prod/release-commands.json").read_text()
+    assert json.loads(record)["image_id"] == "sha256:shop:v2"
