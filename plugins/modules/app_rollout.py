@@ -167,7 +167,8 @@ options:
         description:
           - Headers of the gate's and the smoke test's probes, which go to the release directly. A framework that
             checks the host name or the scheme (Django's C(ALLOWED_HOSTS) and C(SECURE_SSL_REDIRECT)) needs what
-            nginx sends it, for example C({Host: app.example.com, X-Forwarded-Proto: https}).
+            nginx sends it.
+          - "For example C({Host: app.example.com, X-Forwarded-Proto: https})."
         type: dict
         default: {}
       status:
