@@ -7,6 +7,8 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     DOCUMENTATION = r"""
+requirements:
+  - Docker SDK for Python (C(python3-docker) on Debian)
 options:
   env_file:
     description: File of C(NAME=value) lines passed to the container (the app's shared environment).

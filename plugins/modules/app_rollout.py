@@ -33,8 +33,6 @@ description:
 author: appstack.platform maintainers (@appstack)
 extends_documentation_fragment:
   - appstack.platform.app_container
-requirements:
-  - Docker SDK for Python (C(python3-docker) on Debian)
 attributes:
   check_mode:
     support: full
@@ -69,8 +67,9 @@ options:
     description:
       - Roll back to an earlier release recorded as succeeded in the ledger, through the same gate and switch.
       - C(previous) is the newest succeeded release other than the one serving; anything else is a release id.
-      - The release's image, env file and secrets directory come from the ledger (its containers are kept, so are
-        they), so it runs with the secrets it was released with; the other options are the ones given now.
+      - The release's image and configuration files (O(env_file), O(secrets_dir), O(env_secrets_dir)) come from the
+        ledger (its containers are kept, so are they), so it runs with the secrets it was released with; those three
+        options are not given with it. The other options are the ones given now.
     type: str
   command:
     description: Command of the container; the image's when not set.
@@ -88,13 +87,6 @@ options:
         as C(NAME_FILE=/run/secrets/NAME). Values never appear in the container's environment.
       - Mounted for the release's lifetime, so it must not change while a release uses it; the ledger records it for
         a rollback. Not with O(rollback_to).
-    type: path
-  env_secrets_dir:
-    description:
-      - Directory of secret files delivered as environment variables instead (C(NAME=<content>)), for apps that
-        read their settings from the environment only. Anyone who may run C(docker inspect) on the host reads them;
-        the module masks them in everything it returns.
-      - Part of the release's identity; the ledger records it for a rollback. Not with O(rollback_to).
     type: path
   release_configs_dir:
     description:

@@ -30,7 +30,6 @@ author: appstack.platform maintainers (@appstack)
 extends_documentation_fragment:
   - appstack.platform.app_container
 requirements:
-  - Docker SDK for Python (C(python3-docker) on Debian)
   - psycopg 3 (C(python3-psycopg) on Debian), for the lock
   - C(pg_dump) of the server's major version or newer (C(postgresql-client)), unless O(backup_command) or
     O(backup=false)

@@ -20,8 +20,6 @@ description:
 author: appstack.platform maintainers (@appstack)
 extends_documentation_fragment:
   - appstack.platform.app_container
-requirements:
-  - Docker SDK for Python (C(python3-docker) on Debian)
 attributes:
   check_mode:
     support: full

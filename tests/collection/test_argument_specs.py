@@ -1,10 +1,8 @@
 """A bad variable fails before any task of the role runs, with a message naming the variable."""
 
 import re
-import sys
 
 import pytest
-import yaml
 from collection_layout import ROLES
 
 # One bad value per kind of mistake: wrong type, unknown choice, missing required, bad nested option.
@@ -107,32 +105,8 @@ def test_every_role_has_bad_variable_cases():
     ("role", "variables", "named"),
     [(role, variables, named) for role, cases in BAD_VARIABLES.items() for variables, named in cases],
 )
-def test_bad_variable_stops_the_role_before_any_task(ansible, tmp_path, role, variables, named):
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
-        yaml.safe_dump(
-            [
-                {
-                    "name": "Bad variable",
-                    "hosts": "localhost",
-                    "connection": "local",
-                    "gather_facts": True,
-                    "roles": [{"role": f"appstack.platform.{role}", "vars": variables}],
-                }
-            ]
-        )
-    )
-    result = ansible(
-        "ansible-playbook",
-        "-i",
-        "localhost,",
-        "-e",
-        f"ansible_python_interpreter={sys.executable}",
-        str(playbook),
-        cwd=tmp_path,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, output
+def test_bad_variable_stops_the_role_before_any_task(run_role, role, variables, named):
+    output, returncode, tasks_run = run_role(role, variables)
+    assert returncode != 0, output
     assert named in output, output
-    tasks_run = re.findall(rf"TASK \[appstack\.platform\.{role} : (.*?)\]", output)
     assert tasks_run == [re.findall(r"Validating arguments against arg spec 'main'.*", output)[0].split("]")[0]]
