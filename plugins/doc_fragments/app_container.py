@@ -35,4 +35,27 @@ options:
   user:
     description: User (and group) the container runs as; the image's when not set.
     type: str
+  volumes:
+    description:
+      - The app's data (uploads, media), kept across releases and rollbacks, in every container of the release.
+      - A named volume is C(<app>-<env>-<name>); a host directory is made when missing. Either, when new, is given to
+        O(user), since Docker makes it root's and the app runs as its own user.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Name of a Docker volume of the app environment (not with O(volumes[].host_path)).
+        type: str
+      host_path:
+        description: A host directory instead (not with O(volumes[].name)).
+        type: path
+      path:
+        description: Where the container sees it.
+        type: str
+        required: true
+      read_only:
+        description: Mount it read-only.
+        type: bool
+        default: false
 """

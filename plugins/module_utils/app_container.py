@@ -25,6 +25,19 @@ ARGUMENT_SPEC = {
     "env_secrets_dir": {"type": "path"},
     "extra_hosts": {"type": "dict", "default": {}},
     "user": {"type": "str"},
+    "volumes": {
+        "type": "list",
+        "elements": "dict",
+        "default": [],
+        "options": {
+            "name": {"type": "str"},
+            "host_path": {"type": "path"},
+            "path": {"type": "str", "required": True},
+            "read_only": {"type": "bool", "default": False},
+        },
+        "mutually_exclusive": [("name", "host_path")],
+        "required_one_of": [("name", "host_path")],
+    },
 }
 
 
@@ -75,15 +88,58 @@ def environment(config, variables):
     return values
 
 
-def container_options(config, params):
-    """Docker SDK ``containers.run`` options every container of the release gets (None values left out)."""
+def container_options(config, params, data=True):
+    """Docker SDK ``containers.run`` options every container of the release gets (None values left out);
+    ``data``: with the app's data volumes (what only reads the database's state does without)."""
+    volumes = {config["secrets_dir"]: {"bind": SECRETS_MOUNT, "mode": "ro"}} if config["secrets_dir"] else {}
+    if data:
+        volumes.update(
+            {
+                source: {"bind": volume["path"], "mode": "ro" if volume["read_only"] else "rw"}
+                for source, volume in _data_volumes(params)
+            }
+        )
     options = {
         "environment": environment(config, params["environment"]),
-        "volumes": {config["secrets_dir"]: {"bind": SECRETS_MOUNT, "mode": "ro"}} if config["secrets_dir"] else None,
+        "volumes": volumes or None,
         "extra_hosts": params["extra_hosts"] or None,
         "user": params["user"],
     }
     return {key: value for key, value in options.items() if value is not None}
+
+
+def volume_name(params, name):
+    """A named volume belongs to the app environment: ``<app>-<env>-<name>``."""
+    return f"{params['app']}-{params['env']}-{name}"
+
+
+def _data_volumes(params):
+    for volume in params["volumes"]:
+        yield (volume_name(params, volume["name"]) if volume["name"] else volume["host_path"]), volume
+
+
+def ensure_volumes(client, params):
+    """Create the data volumes that are missing and give a new one to the containers' user: Docker makes a volume
+    root's, and the app runs as a user of its own. A volume outlives every release; one the user owns is left as
+    it is. Returns the names of those created."""
+    uid, _, gid = (params["user"] or "").partition(":")
+    created = []
+    for source, volume in _data_volumes(params):
+        if volume["name"]:
+            found = [v for v in client.volumes.list(filters={"name": source}) if v.name == source]
+            if not found:
+                labels = {f"{LABEL}.volume": f"{params['app']}-{params['env']}"}
+                found = [client.volumes.create(name=source, labels=labels)]
+                created.append(source)
+            directory = found[0].attrs["Mountpoint"]
+        else:
+            directory = source
+            if not os.path.isdir(directory):
+                os.makedirs(directory, mode=0o750)
+                created.append(source)
+        if uid.isdigit() and (source in created or os.stat(directory).st_uid == 0):
+            os.chown(directory, int(uid), int(gid) if gid.isdigit() else int(uid))
+    return created
 
 
 def run_one_off(client, image, name, argv, options, timeout):

@@ -407,6 +407,7 @@ class Rollout:
             "log": [params["log_max_size"], params["log_max_files"]],
             "extra_hosts": params["extra_hosts"],
             "health_command": params["health"]["command"],
+            **({"volumes": params["volumes"]} if params["volumes"] else {}),
         }
 
     # What runs now
@@ -744,6 +745,7 @@ class Rollout:
         params = self.params
         name = self.container_name(release)
         self.remove_if_exists(name)
+        app_container.ensure_volumes(self.client, params)
         labels = {
             f"{LABEL}.service": self.prefix,
             f"{LABEL}.release": release,

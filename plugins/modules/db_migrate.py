@@ -245,18 +245,20 @@ class Migration:
         # The same for every one-off container of the run: read the env file and the secrets once.
         config = app_container.config_of(self.params)
         module.no_log_values.update(app_container.secret_values(config))
-        self.container_options = {
-            **app_container.container_options(config, self.params),
+        common = {
             "labels": {f"{app_container.LABEL}.migration": self.instance},
             **({"network": self.params["network"]} if self.params["network"] else {}),
         }
+        # Reading the state needs no app data; applying may write some (uploads of a data migration).
+        self.state_options = {**app_container.container_options(config, self.params, data=False), **common}
+        self.apply_options = {**app_container.container_options(config, self.params), **common}
 
     # The one-off containers
 
-    def run_in_image(self, argv, timeout):
+    def run_in_image(self, argv, timeout, options):
         """Runs ``argv`` in a container of the release; returns (exit code, stdout, stdout and stderr)."""
         status, stdout, combined = app_container.run_one_off(
-            self.client, self.params["image"], f"{self.instance}-migrate", argv, self.container_options, timeout
+            self.client, self.params["image"], f"{self.instance}-migrate", argv, options, timeout
         )
         if status is None:
             raise MigrationFailed(
@@ -269,7 +271,7 @@ class Migration:
         outputs = {}
         state = None
         for name, argv in commands.items():
-            status, stdout, combined = self.run_in_image(argv, timeout=self.params["state_timeout"])
+            status, stdout, combined = self.run_in_image(argv, self.params["state_timeout"], self.state_options)
             if status != 0:
                 state = migration_state.database_ahead(self.params["tool"], name, combined)
                 if state:
@@ -314,8 +316,9 @@ class Migration:
         schema_before = schema_fingerprint.fingerprint(connection)
         argv = migration_state.apply_command(self.params["tool"], self.tool_command, self.params["apply_command"])
         started = time.monotonic()
+        app_container.ensure_volumes(self.client, self.params)
         try:
-            status, _stdout, combined = self.run_in_image(argv, timeout=self.params["timeout"])
+            status, _stdout, combined = self.run_in_image(argv, self.params["timeout"], self.apply_options)
         except MigrationFailed as failure:
             failure.details.update(backup)
             raise

@@ -117,9 +117,9 @@ else:
     DOCKER_IMPORT_ERROR = None
 
 
-def identity(image_id, config, commands):
+def identity(image_id, config, commands, volumes):
     """What makes a run the same as the last one: the image, the configuration's content and the commands."""
-    content = {"image": image_id, "commands": commands}
+    content = {"image": image_id, "commands": commands, "volumes": volumes}
     for name, path in config.items():
         if path and os.path.isdir(path):
             content[name] = {secret: _digest(file) for secret, file in app_container.secret_files(path).items()}
@@ -150,7 +150,7 @@ def run(module, client):
     instance = f"{params['app']}-{params['env']}"
     record_path = os.path.join(params["ledger_dir"], instance, "release-commands.json")
     image = client.images.get(params["image"])
-    wanted = identity(image.id, config, params["commands"])
+    wanted = identity(image.id, config, params["commands"], params["volumes"])
     try:
         with open(record_path, encoding="utf-8") as handle:
             if json.load(handle).get("identity") == wanted:
@@ -159,6 +159,7 @@ def run(module, client):
         pass
     if module.check_mode:
         return {"changed": True, "ran": []}
+    app_container.ensure_volumes(client, params)
     options = {
         **app_container.container_options(config, params),
         "labels": {f"{app_container.LABEL}.release-command": instance},

@@ -8,6 +8,7 @@ strict (as Django with ALLOWED_HOSTS and SECURE_SSL_REDIRECT: 400 for a Host not
 to https for a request whose X-Forwarded-Proto is not https, on every path).
 APP_SHUTDOWN_SECONDS: time taken to finish after SIGTERM, like a worker completing its current job.
 /health checks the database and Redis when DATABASE_URL / REDIS_URL (or their *_FILE secrets) are set.
+PUT /media/<name> stores the request's body as a file under MEDIA_DIR (an upload); GET /media/<name> reads it back.
 """
 
 import json
@@ -77,6 +78,12 @@ class Handler(BaseHTTPRequestHandler):
         return None
 
     def route(self):
+        if self.path.startswith("/media/"):
+            try:
+                with open(self.media_file(), encoding="utf-8") as upload:
+                    return 200, {"content": upload.read()}
+            except FileNotFoundError:
+                return 404, {"error": "no such upload"}
         if self.path == "/health":
             if BEHAVIOUR == "broken":
                 return 500, {"status": "broken", "version": VERSION}
@@ -85,6 +92,17 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/version":
             return 200, {"version": VERSION}
         return 200, {"hello": "appstack", "version": VERSION}
+
+    def do_PUT(self):
+        if not self.path.startswith("/media/"):
+            return self.reply(405, {"error": "only uploads"})
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(self.media_file(), "wb") as upload:
+            upload.write(body)
+        return self.reply(201, {"stored": len(body)})
+
+    def media_file(self):
+        return os.path.join(os.environ.get("MEDIA_DIR", "/tmp"), os.path.basename(self.path))
 
     def reply(self, status, payload, location=None):
         body = json.dumps(payload).encode()

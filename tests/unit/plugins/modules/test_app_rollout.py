@@ -50,6 +50,22 @@ class FakeContainer:
         return f"log of {self.name}\nlast line".encode()
 
 
+class FakeVolumes:
+    """Docker's named volumes, each a directory of the test's (``root``, set by the test that uses volumes)."""
+
+    def __init__(self, engine):
+        self.root, self.by_name = None, {}
+
+    def list(self, filters):
+        return [volume for name, volume in self.by_name.items() if filters["name"] in name]
+
+    def create(self, name, labels):
+        mountpoint = self.root / name
+        mountpoint.mkdir(parents=True)
+        self.by_name[name] = type("Volume", (), {"name": name, "attrs": {"Mountpoint": str(mountpoint)}})()
+        return self.by_name[name]
+
+
 class FakeEngine:
     """Just enough of docker.DockerClient: images.get, containers.run/get/list."""
 
@@ -61,6 +77,7 @@ class FakeEngine:
         self.on_reload = lambda container: None
         self.images = self
         self.containers = self
+        self.volumes = FakeVolumes(self)
 
     def tick(self):
         self.clock += 1
@@ -164,7 +181,7 @@ class FakeModule:
 def defaults(spec):
     values = {}
     for name, option in spec.items():
-        if "options" in option:
+        if option.get("type") == "dict" and "options" in option:
             values[name] = defaults(option["options"])
         else:
             values[name] = option.get("default")
@@ -758,3 +775,17 @@ def test_secrets_delivered_as_environment_variables_reach_the_environment_and_ar
     assert list(options["volumes"]) == [str(host.tmp / "secrets")]
     assert "s3cret-key" in host.last_module.no_log_values
     assert host.ledger()[-1]["env_secrets_dir"] == str(env_secrets)
+
+
+def test_data_volumes_are_made_once_given_to_the_app_user_and_kept_across_releases(host, monkeypatch):
+    host.engine.volumes.root = host.tmp / "volumes"
+    chowned = []
+    monkeypatch.setattr(app_rollout.app_container.os, "chown", lambda path, uid, gid: chowned.append((path, uid, gid)))
+    media = [{"name": "media", "host_path": None, "path": "/app/media", "read_only": False}]
+    first = roll_out(host, volumes=media, user="10001")
+    second = roll_out(host, image="demo:v2", volumes=media, user="10001")
+    options = host.engine.containers_by_name[second["container"]].options
+    assert options["volumes"]["demo-prod-media"] == {"bind": "/app/media", "mode": "rw"}
+    assert list(host.engine.volumes.by_name) == ["demo-prod-media"]
+    assert set(chowned) == {(str(host.tmp / "volumes/demo-prod-media"), 10001, 10001)}
+    assert first["release"] != roll_out(host, image="demo:v1", user="10001")["release"]

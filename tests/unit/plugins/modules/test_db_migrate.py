@@ -331,3 +331,17 @@ def test_the_one_off_containers_get_the_services_environment_and_secrets(tmp_pat
         "DATABASE_URL_FILE": "/run/secrets/DATABASE_URL",
     }
     assert options["volumes"] == {str(secrets): {"bind": "/run/secrets", "mode": "ro"}}
+
+
+def test_only_the_migration_itself_mounts_the_apps_data(tmp_path, monkeypatch):
+    engine = FakeAlembicEngine()
+    made = []
+    monkeypatch.setattr(
+        db_migrate.app_container, "ensure_volumes", lambda client, params: made.append(params["volumes"])
+    )
+    media = [{"name": "media", "host_path": None, "path": "/app/media", "read_only": False}]
+    migration(engine, volumes=media, backup=False).run(LockConnection())
+    mounts = [run[2].get("volumes", {}) for run in engine.runs]
+    commands = [run[1][-1] for run in engine.runs]
+    assert [bool(m) for m in mounts] == [command == "heads" for command in commands]
+    assert made == [media]
