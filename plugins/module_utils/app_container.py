@@ -122,7 +122,7 @@ def ensure_volumes(client, params):
     """Create the data volumes that are missing and give a new one to the containers' user: Docker makes a volume
     root's, and the app runs as a user of its own. A volume outlives every release; one the user owns is left as
     it is. Returns the names of those created."""
-    uid, _, gid = (params["user"] or "").partition(":")
+    uid, _separator, gid = (params["user"] or "").partition(":")
     created = []
     for source, volume in _data_volumes(params):
         if volume["name"]:

@@ -13,6 +13,8 @@ SERVER_LINE = re.compile(r"^\s*server\s+127\.0\.0\.1:(\d+)\s*;", re.MULTILINE)
 
 
 NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_]")
+# Outside /var/lib/appstack (root's): nginx's workers must reach the files.
+STATIC_ROOT = "/var/www/appstack"
 
 
 class UpstreamError(Exception):
@@ -20,14 +22,19 @@ class UpstreamError(Exception):
 
 
 def identity(app, env, service):
-    """The one naming of a service's upstream: its block name and its include file's name.
+    """The one naming of what nginx and a service's releases share: the upstream block's name, its include file's
+    name, and the directory of the releases' static files (``current`` there is the serving release's copy).
 
-    The nginx role's sites (``proxy_pass``) and placeholders, the app role and app_rollout all take it from here
-    (templates through the ``appstack.platform.upstream`` filter), so a name like ``my-app`` cannot make them
-    disagree.
+    The nginx role's sites (``proxy_pass``, static locations) and placeholders, the app role and app_rollout all
+    take it from here (templates through the ``appstack.platform.upstream`` filter), so a name like ``my-app``
+    cannot make them disagree.
     """
     instance = f"{app}-{env}-{service}"
-    return {"name": NOT_IN_NAME.sub("_", instance), "file": f"{instance}.conf"}
+    return {
+        "name": NOT_IN_NAME.sub("_", instance),
+        "file": f"{instance}.conf",
+        "static_dir": os.path.join(STATIC_ROOT, instance),
+    }
 
 
 def render(name, port, release):
@@ -91,6 +98,10 @@ RELOAD_WAIT_SECONDS = 10
 
 def accepting_workers(master_pid, proc_root="/proc"):
     """Pids of the master's worker processes that still accept connections (not "shutting down")."""
+    return _workers(master_pid, proc_root, shutting_down=False)
+
+
+def _workers(master_pid, proc_root, shutting_down):
     workers = set()
     for entry in os.listdir(proc_root):
         if not entry.isdigit():
@@ -100,27 +111,62 @@ def accepting_workers(master_pid, proc_root="/proc"):
                 parent = int(handle.read().rsplit(")", 1)[1].split()[1])
         except (OSError, IndexError, ValueError):
             continue
-        if parent == master_pid and _accepts(int(entry), proc_root):
+        if parent == master_pid and _is_worker(int(entry), proc_root, shutting_down):
             workers.add(int(entry))
     return workers
 
 
 def wait_for_workers_to_leave(workers, proc_root="/proc"):
     deadline = time.monotonic() + RELOAD_WAIT_SECONDS
-    while any(_accepts(pid, proc_root) for pid in workers):
+    while any(_is_worker(pid, proc_root, shutting_down=False) for pid in workers):
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.02)
     return True
 
 
-def _accepts(pid, proc_root):
+def drain(ports, seconds, pid_file=None, proc_root="/proc"):
+    """Wait until nothing can still reach the releases on ``ports`` (loopback slot ports nginx no longer names): no
+    nginx worker from before a reload is left (one shutting down may still be reading a request it will proxy) and
+    no connection to the ports is open; ``seconds`` at most, for streams that do not end by themselves.
+    Returns whether they drained."""
+    master = _master_pid(pid_file)
+    deadline = time.monotonic() + seconds
+    while (master and _workers(master, proc_root, shutting_down=True)) or open_connections(ports, proc_root):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(DRAIN_POLL_SECONDS)
+    return True
+
+
+DRAIN_POLL_SECONDS = 0.1
+ESTABLISHED = "01"
+
+
+def open_connections(ports, proc_root="/proc"):
+    """Established TCP connections (IPv4 and IPv6) whose remote port is one of ``ports``, as the kernel lists them."""
+    wanted = {f"{port:04X}" for port in ports}
+    count = 0
+    for table in ("tcp", "tcp6"):
+        try:
+            with open(os.path.join(proc_root, "net", table), encoding="ascii") as handle:
+                rows = handle.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 3 and fields[3] == ESTABLISHED and fields[2].rsplit(":", 1)[-1] in wanted:
+                count += 1
+    return count
+
+
+def _is_worker(pid, proc_root, shutting_down):
     try:
         with open(os.path.join(proc_root, str(pid), "cmdline"), "rb") as handle:
             title = handle.read()
     except OSError:
         return False
-    return b"worker process" in title and b"shutting down" not in title
+    return b"worker process" in title and (b"shutting down" in title) == shutting_down
 
 
 def _master_pid(pid_file):

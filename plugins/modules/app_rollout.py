@@ -17,8 +17,14 @@ description:
     checked with C(nginx -t) and nginx reloaded gracefully. The service is probed through nginx for a verification
     window and switched back to the old release automatically if that fails (the new release is removed after a
     drain time, as the old one is after a forward switch). The old release is stopped after a drain time.
+  - With O(static_path), a web release's static files are copied out of its container once (before the switch) to
+    C(/var/www/appstack/<app>-<env>-<service>/releases/<release>), and the C(current) link there, which the nginx
+    role's static locations serve, moves with the upstream switch and back with a revert or a rollback.
   - C(worker) services start the new release, wait for its Docker health check (or for it to keep running), then
     stop the old one with its stop signal and grace period.
+  - C(singleton) services (a scheduler such as Celery beat, which must never run twice) stop the old release first,
+    then start the new one through the same gate; when the new one fails, it is removed and the old one started
+    again.
   - Any failure before the switch removes the new container, leaves the old release serving, and fails with the
     evidence (last probe responses, container state and exit code, tail of its log).
   - Every attempt is recorded in the release ledger C(<ledger_dir>/<app>-<env>/releases.json), as C(in_progress)
@@ -54,9 +60,12 @@ options:
     type: str
     required: true
   kind:
-    description: C(web) services receive HTTP traffic through nginx; C(worker) services do not.
+    description:
+      - C(web) services receive HTTP traffic through nginx; C(worker) services do not, and the old and the new
+        release overlap until the new one passed its gate; C(singleton) services never overlap (the old release
+        stops before the new one starts).
     type: str
-    choices: [web, worker]
+    choices: [web, worker, singleton]
     default: web
   image:
     description:
@@ -94,6 +103,14 @@ options:
         C(/etc/appstack/<app>-<env>/releases)). After a rollout, the directories there that no container uses any
         more (running, or kept for rollback) are removed.
     type: path
+  static_path:
+    description:
+      - Directory of the image (for example C(/app/static), where C(collectstatic) or a front-end build put its
+        files) served by nginx for this web service; each release's copy is switched with its traffic, so pages and
+        the files they name stay of one release, and a rollback serves its release's files. Part of the release's
+        identity. Copies are removed with their release's container.
+      - The nginx role serves the serving release's copy at a site's static location whose C(release) is true.
+    type: str
   container_port:
     description: Port the web service listens on inside the container.
     type: int
@@ -200,9 +217,13 @@ options:
     type: float
     default: 600
   drain_seconds:
-    description: Seconds the old release keeps running after the switch, for requests in flight.
+    description:
+      - Longest time a release nginx no longer proxies to keeps running (the old one after a switch, the new one
+        after a revert), for requests in flight. The drain ends as soon as no nginx worker from before the reload
+        is left and no connection to its port is open; only streams (server-sent events, WebSockets, long
+        downloads) make it last, and the bound cuts them.
     type: float
-    default: 5
+    default: 30
   stop_timeout:
     description: Seconds a container gets between its stop signal and SIGKILL.
     type: int
@@ -315,7 +336,7 @@ lock_waited:
   type: float
   returned: when not in check mode
 phases:
-  description: Seconds spent in each phase (start, gate, smoke, switch, verify, revert_drain, drain, stop).
+  description: Seconds spent in each phase (start, gate, smoke, static, switch, verify, revert_drain, drain, stop).
   type: dict
   returned: when a rollout happened
   sample: {start: 0.4, gate: 3.1, smoke: 0.1, switch: 0.2, verify: 10.0, drain: 5.0, stop: 0.3}
@@ -339,6 +360,7 @@ from ansible_collections.appstack.platform.plugins.module_utils import (
     app_container,
     nginx_upstream,
     release_plan,
+    release_static,
     service_lock,
 )
 from ansible_collections.appstack.platform.plugins.module_utils.health_gate import (
@@ -384,6 +406,8 @@ class Rollout:
         self.phases = {}
         self.attempt = None
         self.config = app_container.config_of(self.params)
+        identity = nginx_upstream.identity(self.params["app"], self.params["env"], self.params["service"])
+        self.static_dir = identity["static_dir"] if self.params["static_path"] else None
 
     # What the release is
 
@@ -398,6 +422,7 @@ class Rollout:
             "secrets": _hashes(self.config["secrets_dir"]),
             # Only when used: releases configured without it keep their identity.
             **({"env_secrets": _hashes(self.config["env_secrets_dir"])} if self.config["env_secrets_dir"] else {}),
+            **({"static_path": params["static_path"]} if params["static_path"] else {}),
             "container_port": params["container_port"],
             "memory": params["memory"],
             "cpus": params["cpus"],
@@ -419,22 +444,27 @@ class Rollout:
         return self.client.containers.list(all=not running_only, filters=filters)
 
     def serving_container(self):
-        """The active release: for a web service the one nginx's upstream names, for a worker the newest one the
-        ledger knows as proven (succeeded, or past its gate when a run was interrupted)."""
+        """The active release: for a web service the one nginx's upstream names, for the other kinds the newest
+        running one the ledger knows as proven (succeeded, or past its gate when a run was interrupted). A running
+        release the ledger never saw pass its gate (a run killed during it) is not active, unless the ledger knows
+        nothing of the service (then the newest running one is)."""
         running = self.service_containers(running_only=True)
         if self.params["kind"] == "web":
             live_port = nginx_upstream.current_port(self.params["upstream_file"])
             running = [c for c in running if c.labels.get(f"{LABEL}.port") == str(live_port)]
-        elif len(running) > 1:
-            proven = [
-                r["release"]
-                for r in self.ledger.records()
-                if r.get("service") == self.params["service"] and r.get("outcome") in ("succeeded", IN_PROGRESS)
-            ]
-            by_release = {c.labels.get(f"{LABEL}.release"): c for c in running}
-            newest = next((by_release[release] for release in reversed(proven) if release in by_release), None)
-            return newest or max(running, key=lambda c: c.attrs["Created"])
-        return running[0] if running else None
+            return running[0] if running else None
+        # An attempt is recorded only once its release passed the gate, whatever became of the run.
+        proven = [
+            r["release"]
+            for r in self.ledger.records()
+            if r.get("service") == self.params["service"]
+            and r.get("outcome") in ("succeeded", IN_PROGRESS, "interrupted")
+        ]
+        by_release = {c.labels.get(f"{LABEL}.release"): c for c in running}
+        newest = next((by_release[release] for release in reversed(proven) if release in by_release), None)
+        if newest or proven or not running:
+            return newest
+        return max(running, key=lambda c: c.attrs["Created"])
 
     # The run
 
@@ -488,11 +518,13 @@ class Rollout:
         if self.params["kind"] == "web" and any(c.status == "running" for c in leftovers):
             self.reload_upstream()
             # One of them may have been nginx's target until the interrupted switch: let its requests finish.
-            time.sleep(self.params["drain_seconds"])
+            self.drain([port for port in map(_port_of, leftovers) if port])
         for container in leftovers:
             container.stop(timeout=self.params["stop_timeout"])
         for record in unfinished:
             self.ledger.update(record["attempt"], outcome="interrupted", finished=_now())
+        if active:
+            self.sync_static(active)
         active_release = _release_labels(active).get("release")
         reconciled = {
             "active_release": active_release,
@@ -550,7 +582,11 @@ class Rollout:
         result = {"release": release, "previous_release": previous, "changed": False}
 
         if release_plan.is_current(serving_labels, image.id, spec_hash):
-            return dict(result, outcome="unchanged", container=serving.name, **self.port_result(serving))
+            # Static files removed by hand, or a run interrupted between the switch and the link, are put right.
+            synced = not self.module.check_mode and self.sync_static(serving)
+            return dict(
+                result, outcome="unchanged", changed=synced, container=serving.name, **self.port_result(serving)
+            )
         if self.module.check_mode:
             return dict(result, outcome="would_roll_out", changed=True, container=self.container_name(release))
 
@@ -643,16 +679,19 @@ class Rollout:
     def roll_out(self, image, release, spec_hash, serving, record):
         web = self.params["kind"] == "web"
         port = release_plan.idle_port(self.params["slot_ports"], _port_of(serving)) if web else None
+        if self.params["kind"] == "singleton" and serving:
+            with self.phase("stop"):
+                serving.stop(timeout=self.params["stop_timeout"])
+            try:
+                new = self.start_and_gate(image, release, spec_hash, port, "the previous release was started again")
+            except (RolloutFailed, DockerException):
+                serving.start()
+                raise
+            self.record_in_progress(record)
+            self.prune(keep_names={new.name})
+            return new
         still_serving = "the previous release keeps serving" if serving else "nothing was serving"
-        with self.phase("start"):
-            new = self.start(image, release, spec_hash, port)
-        with self.phase("gate"):
-            gate = self.gate(new, port)
-        if not gate.passed:
-            raise RolloutFailed(
-                f"release {release} of {self.prefix} failed its health gate: {gate.reason}; {still_serving}",
-                self.remove_with_evidence(new, gate.as_dict()),
-            )
+        new = self.start_and_gate(image, release, spec_hash, port, still_serving)
         if web:
             with self.phase("smoke"):
                 smoke = self.smoke(port)
@@ -662,16 +701,31 @@ class Rollout:
                     f"it received no traffic and {still_serving}",
                     self.remove_with_evidence(new, smoke),
                 )
+            if self.static_dir:
+                with self.phase("static"):
+                    self.publish_static(new, release, still_serving)
         self.record_in_progress(record)
         if web:
             self.switch_and_verify(new, release, port, serving)
         if serving:
             if web:
                 with self.phase("drain"):
-                    time.sleep(self.params["drain_seconds"])
+                    self.drain([_port_of(serving)])
             with self.phase("stop"):
                 serving.stop(timeout=self.params["stop_timeout"])
         self.prune(keep_names={new.name})
+        return new
+
+    def start_and_gate(self, image, release, spec_hash, port, still_serving):
+        with self.phase("start"):
+            new = self.start(image, release, spec_hash, port)
+        with self.phase("gate"):
+            gate = self.gate(new, port)
+        if not gate.passed:
+            raise RolloutFailed(
+                f"release {release} of {self.prefix} failed its health gate: {gate.reason}; {still_serving}",
+                self.remove_with_evidence(new, gate.as_dict()),
+            )
         return new
 
     def switch_and_verify(self, new, release, port, serving):
@@ -684,6 +738,7 @@ class Rollout:
                 previous_content = self.switch_upstream(nginx_upstream.render(upstream, port, release))
             except nginx_upstream.UpstreamError as error:
                 raise RolloutFailed(str(error), self.remove_with_evidence(new, {})) from None
+            previous_static = self.point_static(release)
         if not (params["verify_url"] and params["verify_seconds"] > 0):
             return
         with self.phase("verify"):
@@ -697,6 +752,7 @@ class Rollout:
         if verification is None:
             return
         if previous_content is None or not serving:
+            self.point_static(previous_static)
             raise RolloutFailed(
                 f"release {release} of {self.prefix} failed verification through nginx after the switch "
                 f"({verification['reason']}) and nothing served before it: it was removed",
@@ -711,9 +767,10 @@ class Rollout:
                 f"{new.name} keeps running, fix nginx and re-run",
                 self.evidence(new, verification),
             ) from None
+        self.point_static(previous_static)
         with self.phase("revert_drain"):
             # Workers from before the revert may still hold requests to the new release.
-            time.sleep(params["drain_seconds"])
+            self.drain([port])
         back_to = _release_labels(serving).get("release")
         raise RolloutFailed(
             f"release {release} of {self.prefix} failed verification through nginx after the switch "
@@ -735,6 +792,47 @@ class Rollout:
             for path in dict.fromkeys(paths)
         ]
         return run_smoke(probes, params["health"]["successes"]) if probes else None
+
+    # Static files
+
+    def publish_static(self, container, release, still_serving):
+        try:
+            self.copy_static(container, release)
+        except release_static.StaticError as error:
+            raise RolloutFailed(
+                f"release {release} of {self.prefix}: its static files could not be copied ({error}); it received "
+                f"no traffic and {still_serving}",
+                self.remove_with_evidence(container, {"static_path": self.params["static_path"]}),
+            ) from None
+
+    def copy_static(self, container, release):
+        """Copy O(static_path) out of the release's container, once per release; True when it did."""
+        source = self.params["static_path"]
+        if os.path.isdir(release_static.release_dir(self.static_dir, release)):
+            return False
+        try:
+            chunks, _stat = container.get_archive(source)
+        except NotFound:
+            raise release_static.StaticError(f"{source} is not in the image") from None
+        release_static.publish(self.static_dir, release, chunks, source)
+        return True
+
+    def point_static(self, release):
+        """Serve the release's static files (None: none); returns the release served before."""
+        return release_static.point_current(self.static_dir, release) if self.static_dir else None
+
+    def sync_static(self, container):
+        """Make the running release's copy the one served; True when something had to change."""
+        if not self.static_dir:
+            return False
+        release = _release_labels(container).get("release")
+        try:
+            copied = self.copy_static(container, release)
+        except release_static.StaticError as error:
+            self.module.fail_json(
+                msg=f"{self.prefix}: the static files of release {release} could not be copied ({error})"
+            )
+        return self.point_static(release) != release or copied
 
     # Containers
 
@@ -864,6 +962,9 @@ class Rollout:
         ]
         for name in release_plan.to_prune(stopped, self.params["keep_releases"]):
             self.client.containers.get(name).remove(force=True)
+        if self.static_dir:
+            kept = [_release_labels(c).get("release") for c in self.service_containers(running_only=False)]
+            release_static.prune(self.static_dir, kept)
         root = self.params["release_configs_dir"]
         if root and os.path.isdir(root):
             in_use = [
@@ -890,6 +991,10 @@ class Rollout:
             params["nginx_reload_command"],
             params["nginx_pid_file"],
         )
+
+    def drain(self, ports):
+        """Until nginx can no longer reach ``ports`` (O(drain_seconds) at most)."""
+        nginx_upstream.drain(ports, self.params["drain_seconds"], self.params["nginx_pid_file"])
 
     def command(self, argv):
         """Run nginx's commands; a missing binary is a failed command (the caller restores the upstream file)."""
@@ -945,12 +1050,13 @@ def argument_spec():
         "app": {"type": "str", "required": True},
         "env": {"type": "str", "required": True},
         "service": {"type": "str", "required": True},
-        "kind": {"type": "str", "choices": ["web", "worker"], "default": "web"},
+        "kind": {"type": "str", "choices": ["web", "worker", "singleton"], "default": "web"},
         "image": {"type": "str"},
         "rollback_to": {"type": "str"},
         "command": {"type": "list", "elements": "str"},
         **app_container.ARGUMENT_SPEC,
         "release_configs_dir": {"type": "path"},
+        "static_path": {"type": "str"},
         "container_port": {"type": "int", "default": 8000},
         "slot_ports": {"type": "list", "elements": "int"},
         "upstream_file": {"type": "path"},
@@ -978,7 +1084,7 @@ def argument_spec():
         "verify_seconds": {"type": "float", "default": 10},
         "smoke_paths": {"type": "list", "elements": "str", "default": []},
         "lock_timeout": {"type": "float", "default": 600},
-        "drain_seconds": {"type": "float", "default": 5},
+        "drain_seconds": {"type": "float", "default": 30},
         "stop_timeout": {"type": "int", "default": 30},
         "keep_releases": {"type": "int", "default": 3},
         "memory": {"type": "str"},
@@ -1011,6 +1117,8 @@ def main():
             module.warn("Docker SDK not installed yet: assuming nothing runs")
             module.exit_json(changed=True, outcome="would_roll_out", release=None, previous_release=None)
         module.fail_json(msg=missing_required_lib("docker (python3-docker)"), exception=DOCKER_IMPORT_ERROR)
+    if module.params["static_path"] and module.params["kind"] != "web":
+        module.fail_json(msg="static_path is for web services (nginx serves the files of the release it proxies to)")
     if module.params["kind"] == "web":
         try:
             release_plan.idle_port(module.params["slot_ports"], None)

@@ -10,6 +10,7 @@ def test_the_filter_gives_templates_the_names_app_rollout_uses():
         == {
             "name": "my_app_prod_web",
             "file": "my-app-prod-web.conf",
+            "static_dir": "/var/www/appstack/my-app-prod-web",
         }
     )
     assert upstream("my-app", "prod", "api")["name"] == "my_app_prod_api"

@@ -68,10 +68,15 @@ class FakeProc:
     def reload(self, old_workers_state):
         """New workers start; the old ones are shutting down, gone, or (a stuck reload) unchanged."""
         self.add(103, 100, "nginx: worker process")
-        for pid in (101, 102):
-            if old_workers_state == "shutting down":
+        if old_workers_state == "shutting down":
+            for pid in (101, 102):
                 (self.root / str(pid) / "cmdline").write_bytes(b"nginx: worker process is shutting down\0")
-            elif old_workers_state == "gone":
+        elif old_workers_state == "gone":
+            self.leave(101, 102)
+
+    def leave(self, *pids):
+        for pid in pids:
+            if (self.root / str(pid)).exists():
                 for name in ("stat", "cmdline"):
                     (self.root / str(pid) / name).unlink()
                 (self.root / str(pid)).rmdir()
@@ -128,10 +133,83 @@ def test_switch_without_a_running_master_does_not_wait(tmp_path):
 @pytest.mark.parametrize(
     ("app", "env", "service", "name", "file"),
     [
-        ("demo", "prod", "web", "demo_prod_web", "demo-prod-web.conf"),
-        ("my-app", "prod", "web", "my_app_prod_web", "my-app-prod-web.conf"),
-        ("shop.v2", "staging-eu", "api", "shop_v2_staging_eu_api", "shop.v2-staging-eu-api.conf"),
+        ("demo", "prod", "web", "demo_prod_web", "demo-prod-web"),
+        ("my-app", "prod", "web", "my_app_prod_web", "my-app-prod-web"),
+        ("shop.v2", "staging-eu", "api", "shop_v2_staging_eu_api", "shop.v2-staging-eu-api"),
     ],
 )
-def test_one_name_for_the_block_and_one_for_the_file(app, env, service, name, file):
-    assert nginx_upstream.identity(app, env, service) == {"name": name, "file": file}
+def test_one_name_for_the_block_and_one_for_the_files(app, env, service, name, file):
+    assert nginx_upstream.identity(app, env, service) == {
+        "name": name,
+        "file": f"{file}.conf",
+        "static_dir": f"/var/www/appstack/{file}",
+    }
+
+
+# ---- draining a release nginx no longer names ------------------------------------------------------------------
+
+TCP_HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+
+
+def tcp_row(local, remote, state):
+    return (
+        f"   0: {local} {remote} {state} 00000000:00000000 00:00000000 00000000    33        0 4242 1 0 20 4 30 10 -1\n"
+    )
+
+
+def write_connections(root, tcp=(), tcp6=()):
+    (root / "net").mkdir(exist_ok=True)
+    (root / "net" / "tcp").write_text(TCP_HEADER + "".join(tcp))
+    (root / "net" / "tcp6").write_text(TCP_HEADER + "".join(tcp6))
+
+
+def test_open_connections_are_the_established_ones_to_the_ports(tmp_path):
+    # 8101 is 1FA5, 8102 1FA6; nginx's side of a proxied request has the slot port as its remote port.
+    write_connections(
+        tmp_path,
+        tcp=[
+            tcp_row("0100007F:D2A4", "0100007F:1FA5", "01"),
+            tcp_row("0100007F:D2A5", "0100007F:1FA5", "06"),  # TIME_WAIT: gone for the app
+            tcp_row("0100007F:1FA5", "00000000:0000", "0A"),  # docker-proxy listening
+            tcp_row("0100007F:1FA5", "0100007F:D2A6", "01"),  # docker-proxy's side of it
+            tcp_row("0100007F:D2A7", "0100007F:1FA6", "01"),
+        ],
+        tcp6=[tcp_row("00000000000000000000000001000000:D2A8", "00000000000000000000000001000000:1FA5", "01")],
+    )
+    assert nginx_upstream.open_connections([8101], str(tmp_path)) == 2
+    assert nginx_upstream.open_connections([8101, 8102], str(tmp_path)) == 3
+    assert nginx_upstream.open_connections([9000], str(tmp_path)) == 0
+
+
+def test_a_drain_ends_once_the_old_workers_left_and_the_connections_closed(tmp_path, monkeypatch, clock):
+    proc = FakeProc(tmp_path)
+    proc.reload("shutting down")
+    write_connections(tmp_path, tcp=[tcp_row("0100007F:D2A4", "0100007F:1FA5", "01")])
+
+    def time_passes(seconds):
+        clock.sleep(seconds)
+        if clock.now >= 0.3:
+            proc.leave(101, 102)
+        if clock.now >= 0.6:
+            write_connections(tmp_path)
+
+    monkeypatch.setattr(nginx_upstream.time, "monotonic", clock)
+    monkeypatch.setattr(nginx_upstream.time, "sleep", time_passes)
+    assert nginx_upstream.drain([8101], 30, str(proc.pid_file), str(tmp_path)) is True
+    assert 0.6 <= clock.now < 1
+
+
+def test_a_connection_that_stays_open_ends_the_drain_at_its_bound(tmp_path, monkeypatch, clock):
+    write_connections(tmp_path, tcp=[tcp_row("0100007F:D2A4", "0100007F:1FA5", "01")])
+    monkeypatch.setattr(nginx_upstream.time, "monotonic", clock)
+    monkeypatch.setattr(nginx_upstream.time, "sleep", clock.sleep)
+    assert nginx_upstream.drain([8101], 5, None, str(tmp_path)) is False
+    assert clock.now >= 5
+
+
+def test_nothing_to_drain_returns_at_once(tmp_path, monkeypatch, clock):
+    FakeProc(tmp_path)
+    write_connections(tmp_path)
+    monkeypatch.setattr(nginx_upstream.time, "sleep", clock.sleep)
+    assert nginx_upstream.drain([8101], 5, str(tmp_path / "nginx.pid"), str(tmp_path)) is True
+    assert clock.now == 0

@@ -2,6 +2,8 @@
 
 import io
 import json
+import os
+import tarfile
 import urllib.error
 
 import pytest
@@ -19,6 +21,11 @@ class FakeImage:
         self.id = image_id
 
 
+def image_files(image_id):
+    """What each fake image holds under /app/static: a file naming the image (demo:v3 has no such directory)."""
+    return {} if image_id == "sha256:333" else {"/app/static/version.txt": image_id, "/app/static/css/site.css": "p{}"}
+
+
 class FakeContainer:
     def __init__(self, engine, name, image, options):
         self.engine, self.name, self.image, self.options = engine, name, image, options
@@ -26,7 +33,7 @@ class FakeContainer:
         self.status = "running"
         self.exit_code = 0
         self.restarts = 0
-        self.stopped_with = None
+        self.stopped_with = self.stopped_at = None
         self.created = engine.tick()
 
     @property
@@ -41,13 +48,30 @@ class FakeContainer:
         self.engine.on_reload(self)
 
     def stop(self, timeout):
-        self.status, self.stopped_with = "exited", timeout
+        self.status, self.stopped_with, self.stopped_at = "exited", timeout, self.engine.tick()
+
+    def start(self):
+        self.status = "running"
 
     def remove(self, force):
         del self.engine.containers_by_name[self.name]
 
     def logs(self, tail):
         return f"log of {self.name}\nlast line".encode()
+
+    def get_archive(self, path):
+        """As Docker sends it: a tar stream whose top entry is the directory's base name."""
+        files = {name: text for name, text in image_files(self.image).items() if name.startswith(path + "/")}
+        if not files:
+            raise NotFound(f"Could not find the file {path} in container {self.name}")
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            for name, text in files.items():
+                info = tarfile.TarInfo(os.path.basename(path) + name[len(path) :])
+                info.size, info.mode = len(text), 0o600
+                tar.addfile(info, io.BytesIO(text.encode()))
+        data = buffer.getvalue()
+        return iter([data[:100], data[100:]]), {"name": os.path.basename(path)}
 
 
 class FakeVolumes:
@@ -226,12 +250,20 @@ def host(tmp_path, monkeypatch, http_response):
 
     h = Host()
     h.engine, h.http, h.upstream, h.module, h.tmp = engine, http, upstream, module, tmp_path
+    # The kernel's view of nginx's connections (tested in test_nginx_upstream): the containers then, per drain.
+    h.drains = []
+    monkeypatch.setattr(
+        nginx_upstream,
+        "drain",
+        lambda ports, seconds, pid_file: h.drains.append((ports, seconds, sorted(engine.containers_by_name))),
+    )
     h.ledger = lambda: json.loads((tmp_path / "ledger" / "demo-prod" / "releases.json").read_text())
     http.answers = {"http://127.0.0.1:8101": 200, "http://127.0.0.1:8102": 200, "http://127.0.0.1/": 200}
     return h
 
 
 WORKER = {"service": "worker", "kind": "worker", "slot_ports": None, "upstream_file": None, "verify_url": None}
+SINGLETON = {"service": "beat", "kind": "singleton", "slot_ports": None, "upstream_file": None, "verify_url": None}
 
 
 def roll_out(host, **overrides):
@@ -299,6 +331,8 @@ def test_blue_green_alternates_slots_and_stops_the_old_release_after_the_switch(
     assert host.engine.running() == [second["container"]]
     assert host.engine.containers_by_name[first["container"]].stopped_with == 7
     assert second["previous_release"] == first["release"]
+    # The old release drained while it still ran.
+    assert host.drains == [([8101], 0, sorted([first["container"], second["container"]]))]
 
 
 def test_check_mode_reports_the_rollout_and_touches_nothing(host):
@@ -509,19 +543,13 @@ def test_smoke_probes_the_verification_path_and_each_smoke_path_with_the_verific
     ]
 
 
-def test_a_revert_drains_the_new_release_before_removing_it(host, monkeypatch):
+def test_a_revert_drains_the_new_release_before_removing_it(host):
     first = roll_out(host)
     host.http.answers["http://127.0.0.1/"] = [200, 500]
-    states_when_draining = []
-
-    def sleep(seconds):
-        states_when_draining.append((seconds, sorted(host.engine.containers_by_name)))
-
-    monkeypatch.setattr(app_rollout.time, "sleep", sleep)
     with pytest.raises(Failed) as failure:
         roll_out(host, image="demo:v2", drain_seconds=4)
     new = app_rollout.Rollout(host.last_module, host.engine).container_name(failure.value.result["release"])
-    assert (4, sorted([first["container"], new])) in states_when_draining
+    assert host.drains[-1] == ([8102], 4, sorted([first["container"], new]))
     assert "revert_drain" in failure.value.result["phases"]
     assert host.engine.running() == [first["container"]]
 
@@ -789,3 +817,105 @@ def test_data_volumes_are_made_once_given_to_the_app_user_and_kept_across_releas
     assert list(host.engine.volumes.by_name) == ["demo-prod-media"]
     assert set(chowned) == {(str(host.tmp / "volumes/demo-prod-media"), 10001, 10001)}
     assert first["release"] != roll_out(host, image="demo:v1", user="10001")["release"]
+
+
+@pytest.fixture
+def static(host, monkeypatch):
+    """Static files of the web service: served from ``current`` under a directory of the test's."""
+    monkeypatch.setattr(nginx_upstream, "STATIC_ROOT", str(host.tmp / "www"))
+    root = host.tmp / "www" / "demo-prod-web"
+    return (root / "current" / "version.txt").read_text
+
+
+def test_static_files_move_with_the_traffic_and_back_with_a_rollback(host, static):
+    roll_out(host, static_path="/app/static")
+    assert static() == "sha256:111"
+    second = roll_out(host, image="demo:v2", static_path="/app/static")
+    assert static() == "sha256:222"
+    assert os.stat(host.tmp / "www/demo-prod-web/current/css/site.css").st_mode & 0o777 == 0o644
+    assert set(second["phases"]) >= {"static", "switch"}
+    roll_out(host, image=None, rollback_to="previous", static_path="/app/static")
+    assert static() == "sha256:111"
+
+
+def test_a_revert_after_the_switch_serves_the_previous_release_static_files_again(host, static):
+    roll_out(host, static_path="/app/static")
+    host.http.answers["http://127.0.0.1/"] = [200, 500]
+    with pytest.raises(Failed):
+        roll_out(host, image="demo:v2", static_path="/app/static")
+    assert static() == "sha256:111"
+
+
+def test_an_image_without_the_static_directory_fails_before_the_switch(host, static):
+    first = roll_out(host, static_path="/app/static")
+    with pytest.raises(Failed) as failure:
+        roll_out(host, image="demo:v3", static_path="/app/static")
+    assert "its static files could not be copied (/app/static is not in the image)" in failure.value.result["msg"]
+    assert "received no traffic" in failure.value.result["msg"]
+    assert host.engine.running() == [first["container"]]
+    assert nginx_upstream.current_port(str(host.upstream)) == 8101
+    assert static() == "sha256:111"
+
+
+def test_static_copies_are_pruned_with_their_releases(host, static):
+    releases = [
+        roll_out(host, image=image, memory=memory, keep_releases=1, static_path="/app/static")["release"]
+        for image, memory in [("demo:v1", "1m"), ("demo:v2", "2m"), ("demo:v1", "3m")]
+    ]
+    assert sorted(os.listdir(host.tmp / "www/demo-prod-web/releases")) == sorted(releases[1:])
+
+
+def test_an_unchanged_release_whose_static_files_went_missing_gets_them_back(host, static):
+    first = roll_out(host, static_path="/app/static")
+    (host.tmp / "www/demo-prod-web/current").unlink()
+    again = roll_out(host, static_path="/app/static")
+    assert again["outcome"] == "unchanged" and again["changed"]
+    assert static() == "sha256:111"
+    assert roll_out(host, static_path="/app/static")["changed"] is False
+    assert again["release"] == first["release"]
+
+
+def test_adding_static_files_to_a_service_is_a_new_release(host, static):
+    first = roll_out(host)
+    assert roll_out(host, static_path="/app/static")["release"] != first["release"]
+    assert static() == "sha256:111"
+
+
+# ---- singletons: never two at once ------------------------------------------------------------------------------
+
+
+def test_a_singleton_stops_the_old_release_before_the_new_one_starts(host):
+    first = roll_out(host, **SINGLETON)
+    second = roll_out(host, image="demo:v2", **SINGLETON)
+    old, new = (host.engine.containers_by_name[r["container"]] for r in (first, second))
+    assert old.stopped_at < new.created
+    assert host.engine.running() == [second["container"]]
+    assert list(second["phases"]) == ["stop", "start", "gate"]
+    assert [r["outcome"] for r in host.ledger()] == ["succeeded", "succeeded"]
+
+
+def test_a_singleton_failing_its_gate_is_removed_and_the_old_release_started_again(host):
+    first = roll_out(host, **SINGLETON)
+
+    def crash(container):
+        if container.labels["appstack.image_id"] == "sha256:222":
+            container.status, container.exit_code = "exited", 1
+
+    host.engine.on_reload = crash
+    with pytest.raises(Failed) as failure:
+        roll_out(host, image="demo:v2", **SINGLETON)
+    assert "failed its health gate" in failure.value.result["msg"]
+    assert "the previous release was started again" in failure.value.result["msg"]
+    assert host.engine.running() == [first["container"]]
+    assert len(host.engine.containers_by_name) == 1
+
+
+def test_a_singleton_run_killed_during_the_gate_does_not_leave_the_unproven_release_in_charge(host, monkeypatch):
+    first = roll_out(host, **SINGLETON)
+    roll_out_killed_in(host, monkeypatch, app_rollout, "run_gate", image="demo:v2", **SINGLETON)
+    unproven = host.engine.running()
+    again = roll_out(host, image="demo:v2", **SINGLETON)
+    assert again["outcome"] == "succeeded"
+    assert again["reconciled"] == {"active_release": None, "stopped": unproven, "interrupted": []}
+    assert again["previous_release"] is None and first["container"] not in host.engine.running()
+    assert host.engine.running() == [again["container"]]
