@@ -199,7 +199,6 @@ output:
 
 import os
 import socket
-import subprocess
 import time
 import traceback
 
@@ -374,14 +373,13 @@ class Migration:
     def backup(self, state):
         if self.params["backup_command"]:
             argv = self.params["backup_command"]
-            completed = subprocess.run(argv, capture_output=True, text=True, check=False)
-            if completed.returncode != 0:
+            rc, out, err = self.run_backup(argv)
+            if rc != 0:
                 raise MigrationFailed(
-                    f"the backup before migrating failed ({' '.join(argv)} exited with {completed.returncode}); "
-                    "no migration was applied",
-                    output=self.tail(completed.stdout + completed.stderr),
+                    f"the backup before migrating failed ({' '.join(argv)} exited with {rc}); no migration was applied",
+                    output=self.tail(out + err),
                 )
-            lines = completed.stdout.strip().splitlines()
+            lines = out.strip().splitlines()
             return {"backup_id": lines[-1].strip() if lines else None}
         return self.pg_dump(state)
 
@@ -392,30 +390,32 @@ class Migration:
         name = f"{self.instance}-{stamp}-at-{(state.revision or 'base').replace(',', '+')}.dump"
         path = os.path.join(directory, name)
         connection = psycopg.conninfo.conninfo_to_dict(self.params["database_url"])
-        environment = dict(os.environ, PGPASSWORD=str(connection.pop("password", "") or ""))
+        password = str(connection.pop("password", "") or "")
         argv = [
             "pg_dump",
             "--format=custom",
             f"--file={path}",
             f"--dbname={psycopg.conninfo.make_conninfo(**connection)}",
         ]
-        previous_umask = os.umask(0o077)
-        try:
-            completed = subprocess.run(argv, capture_output=True, text=True, env=environment, check=False)
-        except FileNotFoundError:
+        # The password goes in the environment, never on a command line; the dump is readable by root only.
+        rc, _out, err = self.run_backup(argv, environ_update={"PGPASSWORD": password}, umask=0o077)
+        if rc != 0:
             raise MigrationFailed(
-                "pg_dump is not installed on this host (postgresql-client); no migration was applied. "
-                "Install it, set backup_command, or set backup=false."
-            ) from None
-        finally:
-            os.umask(previous_umask)
-        if completed.returncode != 0:
-            raise MigrationFailed(
-                f"the backup before migrating failed (pg_dump exited with {completed.returncode}); "
-                "no migration was applied",
-                output=self.tail(completed.stderr),
+                f"the backup before migrating failed (pg_dump exited with {rc}); no migration was applied",
+                output=self.tail(err),
             )
         return {"backup_id": name, "backup_path": path}
+
+    def run_backup(self, argv, **options):
+        """Run a backup program; one that is not installed is a failed backup, not a crash."""
+        try:
+            return self.module.run_command(argv, handle_exceptions=False, **options)
+        except OSError as error:
+            hint = "postgresql-client" if argv[0] == "pg_dump" else "the backup role"
+            raise MigrationFailed(
+                f"the backup before migrating could not start ({argv[0]}: {error.strerror}; install {hint}, set "
+                "backup_command, or set backup=false); no migration was applied"
+            ) from None
 
     def tail(self, text):
         return text.rstrip().splitlines()[-self.params["output_lines"] :]

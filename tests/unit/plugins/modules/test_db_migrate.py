@@ -1,5 +1,7 @@
 """db_migrate's flow against a fake Docker engine that plays an Alembic project, and a fake lock connection."""
 
+import subprocess
+
 import pytest
 
 from ansible_collections.appstack.platform.plugins.module_utils import advisory_lock, schema_fingerprint
@@ -77,12 +79,22 @@ class FakeModule:
         self.check_mode = check_mode
         self.warnings = []
         self.no_log_values = set()
+        self.commands = []
         self.params = {name: spec.get("default") for name, spec in db_migrate.argument_spec().items()}
         self.params.update(app="demo", env="prod", tool="alembic", image="demo:v2", database_url="postgresql:///demo")
         self.params.update(params)
 
     def warn(self, message):
         self.warnings.append(message)
+
+    def run_command(self, argv, **options):
+        """AnsibleModule.run_command without exception handling: runs the program (pg_dump is recorded, not run),
+        a missing one raises."""
+        self.commands.append((argv, options))
+        if argv[0] == "pg_dump":
+            return 0, "", ""
+        completed = subprocess.run(argv, capture_output=True, text=True, check=False)
+        return completed.returncode, completed.stdout, completed.stderr
 
 
 class LockConnection:
@@ -190,22 +202,22 @@ def test_a_database_ahead_of_the_release_is_left_alone_with_a_warning():
     assert "0009" in subject.module.warnings[0]
 
 
-def test_pg_dump_backup_file_is_private_and_named_after_the_revision(tmp_path, monkeypatch):
-    calls = []
-
-    def fake_run(argv, **options):
-        calls.append((argv, options["env"]["PGPASSWORD"]))
-        return type("Completed", (), {"returncode": 0, "stdout": "", "stderr": ""})()
-
-    monkeypatch.setattr(db_migrate.subprocess, "run", fake_run)
+def test_pg_dump_backup_file_is_private_and_named_after_the_revision(tmp_path):
     subject = migration(
         FakeAlembicEngine(), backup_dir=str(tmp_path / "dumps"), database_url="postgresql://demo:s3cret@db:5432/demo"
     )
     backup = subject.pg_dump(db_migrate.migration_state.State("0002", ["0003"]))
     assert backup["backup_id"].startswith("demo-prod-") and backup["backup_id"].endswith("-at-0002.dump")
-    argv, password = calls[0]
-    assert password == "s3cret" and "s3cret" not in " ".join(argv)
+    argv, options = subject.module.commands[0]
+    assert options == {"handle_exceptions": False, "environ_update": {"PGPASSWORD": "s3cret"}, "umask": 0o077}
+    assert argv[0] == "pg_dump" and "s3cret" not in " ".join(argv)
     assert (tmp_path / "dumps").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_backup_program_that_is_not_installed_fails_before_any_migration(tmp_path):
+    subject = migration(FakeAlembicEngine(), backup_command=["/nonexistent/pgbackrest", "backup"])
+    with pytest.raises(db_migrate.MigrationFailed, match=r"could not start .*no migration was applied"):
+        subject.backup(db_migrate.migration_state.State("0002", ["0003"]))
 
 
 @pytest.mark.parametrize(
