@@ -18,6 +18,16 @@ ALEMBIC_UNLOCATABLE_REVISION = re.compile(r"Can't locate revision identified by 
 # `manage.py showmigrations --plan` lines: "[X]  app.0001_initial" (applied) or "[ ]  app.0002_more" (pending);
 # with -v 2 a " (applied at ...)" suffix follows.
 DJANGO_PLAN_LINE = re.compile(r"^\[(?P<mark>[ X])\]\s+(?P<name>\S+)")
+# What the database has applied, from Django's own recorder: `showmigrations` lists only the migrations a release
+# ships, so it cannot see those a newer release applied.
+DJANGO_APPLIED = (
+    "from django.db import connection\n"
+    "from django.db.migrations.recorder import MigrationRecorder\n"
+    "for app, name in sorted(MigrationRecorder(connection).applied_migrations()):\n"
+    "    print(f'{app}.{name}')"
+)
+# An applied migration as the recorder prints it; other lines (Django 5.2's shell announces its imports) are not.
+DJANGO_MIGRATION = re.compile(r"^\w+\.\w+$")
 
 TOOLS = ("alembic", "django", "command")
 DEFAULT_TOOL_COMMANDS = {"alembic": ["alembic"], "django": ["python", "manage.py"]}
@@ -33,7 +43,10 @@ def state_commands(tool, tool_command, check_command):
     if tool == "alembic":
         return {"current": [*tool_command, "current"], "history": [*tool_command, "history"]}
     if tool == "django":
-        return {"plan": [*tool_command, "showmigrations", "--plan"]}
+        return {
+            "plan": [*tool_command, "showmigrations", "--plan"],
+            "applied": [*tool_command, "shell", "-c", DJANGO_APPLIED],
+        }
     return {"pending": list(check_command)}
 
 
@@ -49,7 +62,7 @@ def parse(tool, outputs):
     if tool == "alembic":
         return parse_alembic(outputs["current"], outputs["history"])
     if tool == "django":
-        return parse_django_plan(outputs["plan"])
+        return parse_django(outputs["plan"], outputs["applied"])
     return parse_command(outputs["pending"])
 
 
@@ -86,13 +99,20 @@ def database_ahead(tool, command_name, failed_output):
     return State(revision, [], (revision,))
 
 
-def parse_django_plan(plan_output):
-    applied, pending = [], []
-    for line in _lines(plan_output):
-        match = DJANGO_PLAN_LINE.match(line)
-        if match:
-            (applied if match.group("mark") == "X" else pending).append(match.group("name"))
-    return State(applied[-1] if applied else None, pending)
+def parse_django(plan_output, applied_output):
+    """State from `showmigrations --plan` (what the release ships, in apply order) and the database's applied
+    migrations. The revision is each app's newest applied migration (one app's head alone says nothing of the
+    others); ``unknown`` the applied migrations the release does not ship."""
+    shipped = [match.group("name") for match in map(DJANGO_PLAN_LINE.match, _lines(plan_output)) if match]
+    applied = {line for line in _lines(applied_output) if DJANGO_MIGRATION.match(line)}
+    heads = {}
+    for name in sorted(applied):
+        heads[name.partition(".")[0]] = name
+    return State(
+        ",".join(heads[app] for app in sorted(heads)) or None,
+        [name for name in shipped if name not in applied],
+        tuple(sorted(applied - set(shipped))),
+    )
 
 
 def parse_command(pending_output):

@@ -197,6 +197,7 @@ output:
   elements: str
 """
 
+import hashlib
 import os
 import socket
 import time
@@ -283,8 +284,9 @@ class Migration:
         state = state or migration_state.parse(self.params["tool"], outputs)
         if state.unknown:
             self.module.warn(
-                f"the database is at revision {', '.join(state.unknown)}, which {self.params['image']} does not ship "
-                "(a newer release migrated it): nothing to apply"
+                f"the database has {', '.join(state.unknown)} applied, which {self.params['image']} does not ship "
+                "(a newer release migrated it, and a rollback never reverts migrations): "
+                + (f"still applying {', '.join(state.pending)}" if state.pending else "nothing to apply")
             )
         return state
 
@@ -387,7 +389,7 @@ class Migration:
         directory = self.params["backup_dir"]
         os.makedirs(directory, mode=0o700, exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        name = f"{self.instance}-{stamp}-at-{(state.revision or 'base').replace(',', '+')}.dump"
+        name = f"{self.instance}-{stamp}-at-{_file_label(state.revision)}.dump"
         path = os.path.join(directory, name)
         connection = psycopg.conninfo.conninfo_to_dict(self.params["database_url"])
         password = str(connection.pop("password", "") or "")
@@ -453,6 +455,15 @@ def argument_problems(params):
     if given:
         return f"{' and '.join(given)} only apply to tool=command; {params['tool']} has its own commands"
     return None
+
+
+def _file_label(revision):
+    """The database's revision in a file name: as it is when short (an Alembic revision), else a hash of it (every
+    app's head of a Django project)."""
+    if not revision:
+        return "base"
+    label = revision.replace(",", "+")
+    return label if len(label) <= 40 else "state-" + hashlib.sha256(revision.encode()).hexdigest()[:12]
 
 
 def main():

@@ -58,17 +58,35 @@ def test_other_failures_of_a_state_command_are_not_a_database_ahead(tool, comman
     assert migration_state.database_ahead(tool, command, output) is None
 
 
-def test_django_plan_splits_applied_from_pending():
-    plan = """\
+# What Django 4.2's `showmigrations --plan` printed for the test site's v1 (tests/django_app), shortened.
+DJANGO_V1_PLAN = """\
 [X]  contenttypes.0001_initial
 [X]  auth.0001_initial
-[ ]  notes.0001_initial
-[ ]  notes.0002_title (applied at 2026-01-01)
+[X]  notes.0001_initial
+[ ]  sessions.0001_initial
+[X]  tags.0001_initial
 """
-    assert migration_state.parse_django_plan(plan) == State(
-        "auth.0001_initial", ["notes.0001_initial", "notes.0002_title"]
+
+
+def test_django_state_is_each_app_s_newest_applied_migration_and_what_is_pending():
+    applied = "auth.0001_initial\ncontenttypes.0001_initial\nnotes.0001_initial\ntags.0001_initial\n"
+    assert migration_state.parse_django(DJANGO_V1_PLAN, applied) == State(
+        "auth.0001_initial,contenttypes.0001_initial,notes.0001_initial,tags.0001_initial", ["sessions.0001_initial"]
     )
-    assert migration_state.parse_django_plan("[ ]  a.0001\n") == State(None, ["a.0001"])
+    assert migration_state.parse_django("[ ]  notes.0001_initial\n", "") == State(None, ["notes.0001_initial"])
+
+
+def test_a_django_database_a_newer_release_migrated_names_what_the_release_does_not_ship():
+    # v2 applied notes.0002_note_pinned, then the site was rolled back to v1; Django 5.2 announces its imports.
+    applied = (
+        "6 objects imported automatically (use -v 2 for details).\n"
+        "auth.0001_initial\ncontenttypes.0001_initial\nnotes.0001_initial\nnotes.0002_note_pinned\n"
+        "sessions.0001_initial\ntags.0001_initial\n"
+    )
+    state = migration_state.parse_django(DJANGO_V1_PLAN, applied)
+    assert state.unknown == ("notes.0002_note_pinned",)
+    assert state.pending == []
+    assert "notes.0002_note_pinned" in state.revision.split(",")
 
 
 def test_command_output_lists_pending_migrations_one_per_line():
@@ -88,7 +106,10 @@ def test_command_output_lists_pending_migrations_one_per_line():
         ),
         (
             "django",
-            {"plan": ["python", "manage.py", "showmigrations", "--plan"]},
+            {
+                "plan": ["python", "manage.py", "showmigrations", "--plan"],
+                "applied": ["python", "manage.py", "shell", "-c", migration_state.DJANGO_APPLIED],
+            },
             ["python", "manage.py", "migrate", "--noinput"],
         ),
         ("command", {"pending": ["./migrate", "pending"]}, ["./migrate", "up"]),
@@ -102,7 +123,7 @@ def test_commands_of_each_tool(tool, state_commands, apply):
 
 def test_parse_dispatches_on_the_tool():
     assert migration_state.parse("alembic", {"current": "0003\n", "history": HISTORY}) == State("0003", [])
-    assert migration_state.parse("django", {"plan": "[X]  a.0001\n"}) == State("a.0001", [])
+    assert migration_state.parse("django", {"plan": "[X]  a.0001\n", "applied": "a.0001\n"}) == State("a.0001", [])
     assert migration_state.parse("command", {"pending": "x\n"}) == State(None, ["x"])
 
 

@@ -245,8 +245,23 @@ def test_a_database_ahead_of_the_release_warns_and_applies_nothing():
     assert result["changed"] is False and result["pending"] == [] and result["applied"] == []
     assert result["revision_before"] == result["revision_after"] == "0004"
     assert module.warnings == [
-        "the database is at revision 0004, which demo:v1 does not ship (a newer release migrated it): nothing to apply"
+        "the database has 0004 applied, which demo:v1 does not ship (a newer release migrated it, and a rollback "
+        "never reverts migrations): nothing to apply"
     ]
+
+
+@pytest.mark.parametrize(
+    ("revision", "label"),
+    [
+        (None, "base"),
+        ("0004", "0004"),
+        ("0004,0007", "0004+0007"),
+        ("admin.0003_logentry,auth.0012_alter_user,notes.0002_note_pinned", "state-"),
+    ],
+)
+def test_a_backup_file_names_the_revision_or_a_hash_of_a_long_one(revision, label):
+    assert db_migrate._file_label(revision).startswith(label)
+    assert len(db_migrate._file_label(revision)) <= 40
 
 
 def test_any_other_failure_to_read_the_state_still_fails_with_the_output():
