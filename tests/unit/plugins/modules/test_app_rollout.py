@@ -12,6 +12,11 @@ from docker.errors import ImageNotFound, NotFound
 
 from ansible_collections.appstack.platform.plugins.module_utils import health_gate, nginx_upstream, service_lock
 from ansible_collections.appstack.platform.plugins.modules import app_rollout
+from ansible_collections.appstack.platform.tests.unit.plugins.modules.fake_module import (
+    Failed,
+    FakeModule,
+    spec_defaults,
+)
 
 # ---- the Docker API boundary -------------------------------------------------------------------------------
 
@@ -173,45 +178,6 @@ class FakeHttp:
         return self.response_class(status, body)
 
 
-# ---- the Ansible side: a module object with the real argument defaults -----------------------------------------
-
-
-class Failed(Exception):
-    def __init__(self, result):
-        super().__init__(result["msg"])
-        self.result = result
-
-
-class FakeModule:
-    """``missing``: binaries that are not installed (run_command raises, as it does without handle_exceptions);
-    ``answers``: argv tuple -> list of (rc, out, err) answered in order, then success."""
-
-    def __init__(self, params, check_mode=False):
-        self.params, self.check_mode, self.commands = params, check_mode, []
-        self.missing, self.answers, self.no_log_values = set(), {}, set()
-
-    def run_command(self, argv, handle_exceptions=True):
-        assert handle_exceptions is False, "a missing binary must not end the module before the file is restored"
-        self.commands.append(argv)
-        if argv[0] in self.missing:
-            raise FileNotFoundError(2, "No such file or directory", argv[0])
-        script = self.answers.get(tuple(argv)) or [(0, "", "")]
-        return script.pop(0) if len(script) > 1 else script[0]
-
-    def fail_json(self, **result):
-        raise Failed(result)
-
-
-def defaults(spec):
-    values = {}
-    for name, option in spec.items():
-        if option.get("type") == "dict" and "options" in option:
-            values[name] = defaults(option["options"])
-        else:
-            values[name] = option.get("default")
-    return values
-
-
 @pytest.fixture
 def host(tmp_path, monkeypatch, http_response):
     """A host: an engine with two images, HTTP answers, an nginx upstream file, and a module factory."""
@@ -224,7 +190,7 @@ def host(tmp_path, monkeypatch, http_response):
     (secrets / "DATABASE_URL").write_text("postgresql://app:s3cret@db/app")
 
     def module(check_mode=False, prepare=None, **overrides):
-        params = defaults(app_rollout.argument_spec())
+        params = spec_defaults(app_rollout.argument_spec())
         params.update(
             app="demo",
             env="prod",
@@ -240,7 +206,9 @@ def host(tmp_path, monkeypatch, http_response):
         )
         params["health"].update(interval=0.01, deadline=1, successes=2, min_uptime=0.05)
         params.update(overrides)
-        fake = FakeModule(params, check_mode)
+        fake = FakeModule(app_rollout.argument_spec(), params, check_mode)
+        # nginx is not on the machine that runs the tests: its answers are scripted.
+        fake.answers.update(nginx=[(0, "", "")], systemctl=[(0, "", "")])
         if prepare:
             prepare(fake)
         return fake
@@ -559,7 +527,7 @@ def test_when_the_revert_fails_the_new_release_keeps_running_for_the_traffic_ngi
     host.http.answers["http://127.0.0.1/"] = [200, 500]
 
     def revert_rejected(module):
-        module.answers[("nginx", "-t")] = [(0, "", ""), (1, "", "emerg: disk full")]
+        module.answers["nginx"] = [(0, "", ""), (1, "", "emerg: disk full")]
 
     with pytest.raises(Failed) as failure:
         roll_out(host, image="demo:v2", prepare=revert_rejected)
@@ -574,7 +542,7 @@ def test_a_missing_nginx_binary_fails_the_rollout_with_the_upstream_file_restore
     upstream_before = host.upstream.read_text()
 
     def no_systemctl(module):
-        module.missing.add("systemctl")
+        module.answers["systemctl"] = None
 
     with pytest.raises(Failed) as failure:
         roll_out(host, image="demo:v2", prepare=no_systemctl)

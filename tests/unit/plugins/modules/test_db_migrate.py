@@ -1,11 +1,10 @@
 """db_migrate's flow against a fake Docker engine that plays an Alembic project, and a fake lock connection."""
 
-import subprocess
-
 import pytest
 
 from ansible_collections.appstack.platform.plugins.module_utils import advisory_lock, schema_fingerprint
 from ansible_collections.appstack.platform.plugins.modules import db_migrate
+from ansible_collections.appstack.platform.tests.unit.plugins.modules.fake_module import FakeModule
 
 HISTORY = "0002 -> 0003 (head), create tags\n0001 -> 0002, add title\n<base> -> 0001, create notes\n"
 
@@ -74,27 +73,22 @@ class FakeContainer:
         self.removed = True
 
 
-class FakeModule:
-    def __init__(self, check_mode=False, **params):
-        self.check_mode = check_mode
-        self.warnings = []
-        self.no_log_values = set()
-        self.commands = []
-        self.params = {name: spec.get("default") for name, spec in db_migrate.argument_spec().items()}
-        self.params.update(app="demo", env="prod", tool="alembic", image="demo:v2", database_url="postgresql:///demo")
-        self.params.update(params)
-
-    def warn(self, message):
-        self.warnings.append(message)
-
-    def run_command(self, argv, **options):
-        """AnsibleModule.run_command without exception handling: runs the program (pg_dump is recorded, not run),
-        a missing one raises."""
-        self.commands.append((argv, options))
-        if argv[0] == "pg_dump":
-            return 0, "", ""
-        completed = subprocess.run(argv, capture_output=True, text=True, check=False)
-        return completed.returncode, completed.stdout, completed.stderr
+def migration_module(check_mode=False, **params):
+    module = FakeModule(
+        db_migrate.argument_spec(),
+        {
+            "app": "demo",
+            "env": "prod",
+            "tool": "alembic",
+            "image": "demo:v2",
+            "database_url": "postgresql:///demo",
+            **params,
+        },
+        check_mode,
+    )
+    # pg_dump is recorded, not run (no server); other backup programs (echo, false) run.
+    module.answers["pg_dump"] = [(0, "", "")]
+    return module
 
 
 class LockConnection:
@@ -127,7 +121,7 @@ class LockConnection:
 
 
 def migration(engine, **params):
-    return db_migrate.Migration(FakeModule(**params), engine)
+    return db_migrate.Migration(migration_module(**params), engine)
 
 
 def test_fresh_database_gets_every_revision_after_a_backup():
@@ -208,8 +202,8 @@ def test_pg_dump_backup_file_is_private_and_named_after_the_revision(tmp_path):
     )
     backup = subject.pg_dump(db_migrate.migration_state.State("0002", ["0003"]))
     assert backup["backup_id"].startswith("demo-prod-") and backup["backup_id"].endswith("-at-0002.dump")
-    argv, options = subject.module.commands[0]
-    assert options == {"handle_exceptions": False, "environ_update": {"PGPASSWORD": "s3cret"}, "umask": 0o077}
+    argv, options = subject.module.commands[0], subject.module.command_options[0]
+    assert options == {"environ_update": {"PGPASSWORD": "s3cret"}, "umask": 0o077}
     assert argv[0] == "pg_dump" and "s3cret" not in " ".join(argv)
     assert (tmp_path / "dumps").stat().st_mode & 0o777 == 0o700
 
@@ -240,7 +234,7 @@ def test_commands_belong_to_the_command_tool(params, problem):
 
 
 def test_a_database_ahead_of_the_release_warns_and_applies_nothing():
-    module = FakeModule(image="demo:v1", backup_command=["false"])
+    module = migration_module(image="demo:v1", backup_command=["false"])
     result = db_migrate.Migration(module, FakeAlembicEngine(revision="0004")).run(LockConnection())
     assert result["changed"] is False and result["pending"] == [] and result["applied"] == []
     assert result["revision_before"] == result["revision_after"] == "0004"
@@ -304,7 +298,7 @@ def test_the_secrets_are_masked_in_everything_the_module_returns(tmp_path):
     secrets = tmp_path / "secrets"
     secrets.mkdir()
     (secrets / "DATABASE_URL").write_text("postgresql://app:s3cret@db/app\n")
-    module = FakeModule(secrets_dir=str(secrets))
+    module = migration_module(secrets_dir=str(secrets))
     db_migrate.Migration(module, FakeAlembicEngine())
     assert "postgresql://app:s3cret@db/app" in module.no_log_values
 
@@ -331,7 +325,7 @@ def run_main(monkeypatch, module, engine):
 def test_a_release_configuration_not_written_yet_is_reported_and_nothing_runs(tmp_path, monkeypatch, check_mode):
     engine = FakeAlembicEngine()
     env_file = str(tmp_path / "releases" / "b" / "app.env")
-    module = FakeModule(check_mode=check_mode, env_file=env_file)
+    module = migration_module(check_mode=check_mode, env_file=env_file)
     result = run_main(monkeypatch, module, engine)
     assert engine.runs == []
     if check_mode:

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from ansible_collections.appstack.platform.plugins.modules import release_commands
+from ansible_collections.appstack.platform.tests.unit.plugins.modules.fake_module import Failed, FakeModule
 
 
 class FakeContainer:
@@ -41,21 +42,10 @@ class FakeEngine:
         return FakeContainer(*self.answers[command[0]])
 
 
-class Failed(Exception):
-    pass
-
-
-class FakeModule:
-    def __init__(self, tmp_path, check_mode=False, **params):
-        self.check_mode, self.no_log_values = check_mode, set()
-        self.params = {name: spec.get("default") for name, spec in release_commands.argument_spec().items()}
-        self.params.update({"app": "shop", "env": "prod", "image": "shop:v2", "ledger_dir": str(tmp_path / "ledger")})
-        self.params.update(params)
-        self.params["commands"] = [dict({"timeout": 600}, **c) for c in self.params["commands"]]
-
-    def fail_json(self, **result):
-        self.failure = result
-        raise Failed(result["msg"])
+def commands_module(tmp_path, check_mode=False, **params):
+    params = {"app": "shop", "env": "prod", "image": "shop:v2", "ledger_dir": str(tmp_path / "ledger"), **params}
+    params["commands"] = [{"timeout": 600, **command} for command in params["commands"]]
+    return FakeModule(release_commands.argument_spec(), params, check_mode)
 
 
 COMMANDS = [{"name": "admin user", "command": ["admin"]}, {"name": "initial data", "command": ["load"]}]
@@ -71,52 +61,54 @@ def secrets(tmp_path):
 
 def test_commands_run_in_order_with_the_release_configuration_then_not_again(tmp_path, secrets):
     engine = FakeEngine({"admin": (0, "admin created\n"), "load": (0, "42 objects\n")})
-    first = release_commands.run(FakeModule(tmp_path, commands=COMMANDS, secrets_dir=str(secrets)), engine)
+    first = release_commands.run(commands_module(tmp_path, commands=COMMANDS, secrets_dir=str(secrets)), engine)
     assert first["changed"] and [r["name"] for r in first["ran"]] == ["admin user", "initial data"]
     assert first["ran"][1]["output"] == ["42 objects"]
     assert [run[1] for run in engine.runs] == [["admin"], ["load"]]
     assert engine.runs[0][2]["environment"] == {"DATABASE_URL_FILE": "/run/secrets/DATABASE_URL"}
-    again = release_commands.run(FakeModule(tmp_path, commands=COMMANDS, secrets_dir=str(secrets)), engine)
+    again = release_commands.run(commands_module(tmp_path, commands=COMMANDS, secrets_dir=str(secrets)), engine)
     assert again == {"changed": False, "ran": []} and len(engine.runs) == 2
 
 
 def test_a_new_secret_value_or_image_runs_them_again(tmp_path, secrets):
     engine = FakeEngine({"admin": (0, ""), "load": (0, "")})
-    release_commands.run(FakeModule(tmp_path, commands=COMMANDS, secrets_dir=str(secrets)), engine)
+    release_commands.run(commands_module(tmp_path, commands=COMMANDS, secrets_dir=str(secrets)), engine)
     (secrets / "DATABASE_URL").write_text("postgresql://shop:rotated@db/shop")
-    assert release_commands.run(FakeModule(tmp_path, commands=COMMANDS, secrets_dir=str(secrets)), engine)["changed"]
+    assert release_commands.run(commands_module(tmp_path, commands=COMMANDS, secrets_dir=str(secrets)), engine)[
+        "changed"
+    ]
     assert release_commands.run(
-        FakeModule(tmp_path, commands=COMMANDS, secrets_dir=str(secrets), image="shop:v3"), engine
+        commands_module(tmp_path, commands=COMMANDS, secrets_dir=str(secrets), image="shop:v3"), engine
     )["changed"]
     assert len(engine.runs) == 6
 
 
 def test_a_failing_command_stops_the_run_with_its_output_and_is_not_recorded(tmp_path, secrets):
     engine = FakeEngine({"admin": (3, "Traceback\nIntegrityError: duplicate key\n"), "load": (0, "")})
-    module = FakeModule(tmp_path, commands=COMMANDS, secrets_dir=str(secrets))
-    with pytest.raises(Failed, match="'admin user' \\(admin\\) exited with 3; nothing was switched"):
+    module = commands_module(tmp_path, commands=COMMANDS, secrets_dir=str(secrets))
+    with pytest.raises(Failed, match="'admin user' \\(admin\\) exited with 3; nothing was switched") as failure:
         release_commands.run(module, engine)
-    assert module.failure["ran"][0]["output"][-1] == "IntegrityError: duplicate key"
+    assert failure.value.result["ran"][0]["output"][-1] == "IntegrityError: duplicate key"
     assert [run[1] for run in engine.runs] == [["admin"]]
     assert not (tmp_path / "ledger/shop-prod/release-commands.json").exists()
 
 
 def test_a_command_that_hangs_is_stopped_after_its_timeout(tmp_path):
     engine = FakeEngine({"admin": (None, "waiting for the database\n")})
-    module = FakeModule(tmp_path, commands=[{"name": "admin user", "command": ["admin"], "timeout": 5}])
+    module = commands_module(tmp_path, commands=[{"name": "admin user", "command": ["admin"], "timeout": 5}])
     with pytest.raises(Failed, match="did not finish within 5 s"):
         release_commands.run(module, engine)
 
 
 def test_check_mode_says_they_would_run_and_runs_nothing(tmp_path):
     engine = FakeEngine({})
-    result = release_commands.run(FakeModule(tmp_path, check_mode=True, commands=COMMANDS), engine)
+    result = release_commands.run(commands_module(tmp_path, check_mode=True, commands=COMMANDS), engine)
     assert result == {"changed": True, "ran": []} and engine.runs == []
 
 
 def test_secret_values_are_masked_and_the_record_holds_none(tmp_path, secrets):
     engine = FakeEngine({"admin": (0, "connected to postgresql://shop:pw@db/shop\n"), "load": (0, "")})
-    module = FakeModule(tmp_path, commands=COMMANDS, secrets_dir=str(secrets))
+    module = commands_module(tmp_path, commands=COMMANDS, secrets_dir=str(secrets))
     release_commands.run(module, engine)
     assert "postgresql://shop:pw@db/shop" in module.no_log_values
     record = (tmp_path / "ledger/shop-prod/release-commands.json").read_text()
