@@ -955,16 +955,16 @@ class Rollout:
             self.client.containers.get(name).remove(force=True)
 
     def prune(self, keep_names):
+        containers = {c.name: c for c in self.service_containers(running_only=False)}
         stopped = [
             (c.attrs["Created"], c.name)
-            for c in self.service_containers(running_only=False)
+            for c in containers.values()
             if c.status != "running" and c.name not in keep_names
         ]
         for name in release_plan.to_prune(stopped, self.params["keep_releases"]):
-            self.client.containers.get(name).remove(force=True)
+            containers.pop(name).remove(force=True)
         if self.static_dir:
-            kept = [_release_labels(c).get("release") for c in self.service_containers(running_only=False)]
-            release_static.prune(self.static_dir, kept)
+            release_static.prune(self.static_dir, [_release_labels(c).get("release") for c in containers.values()])
         root = self.params["release_configs_dir"]
         if root and os.path.isdir(root):
             in_use = [

@@ -118,7 +118,8 @@ else:
 
 
 def identity(image_id, config, commands, volumes):
-    """What makes a run the same as the last one: the image, the configuration's content and the commands."""
+    """What makes a run the same as the last one: the image, the configuration's content, the commands and the
+    data volumes they see."""
     content = {"image": image_id, "commands": commands, "volumes": volumes}
     for name, path in config.items():
         if path and os.path.isdir(path):
