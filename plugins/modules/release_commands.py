@@ -120,7 +120,8 @@ else:
 def identity(image_id, config, commands, volumes):
     """What makes a run the same as the last one: the image, the configuration's content, the commands and the
     data volumes they see."""
-    content = {"image": image_id, "commands": commands, "volumes": volumes}
+    # Volumes only when there are some: environments recorded before volumes existed keep their identity.
+    content = {"image": image_id, "commands": commands, **({"volumes": volumes} if volumes else {})}
     for name, path in config.items():
         if path and os.path.isdir(path):
             content[name] = {secret: _digest(file) for secret, file in app_container.secret_files(path).items()}

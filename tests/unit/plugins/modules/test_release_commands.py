@@ -1,5 +1,6 @@
 """release_commands against a fake Docker engine whose one-off containers answer by command."""
 
+import hashlib
 import json
 
 import pytest
@@ -113,3 +114,11 @@ def test_secret_values_are_masked_and_the_record_holds_none(tmp_path, secrets):
     assert "postgresql://shop:pw@db/shop" in module.no_log_values
     record = (tmp_path / "ledger/shop-prod/release-commands.json").read_text()
     assert json.loads(record)["image_id"] == "sha256:shop:v2"
+
+
+def test_an_identity_recorded_before_volumes_existed_is_still_the_same(tmp_path):
+    image = "sha256:abc"
+    config = {"env_file": None, "secrets_dir": None, "env_secrets_dir": None}
+    before_volumes = hashlib.sha256(json.dumps({"image": image, "commands": COMMANDS}, sort_keys=True).encode())
+    assert release_commands.identity(image, config, COMMANDS, []) == before_volumes.hexdigest()
+    assert release_commands.identity(image, config, COMMANDS, [{"name": "media"}]) != before_volumes.hexdigest()
