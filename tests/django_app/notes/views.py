@@ -7,6 +7,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from notes.models import Note
+from notes.tasks import TICKS_KEY, broker
 
 
 def health(request):
@@ -35,3 +36,9 @@ def media(request, name):
             return JsonResponse({"content": handle.read().decode()})
     except FileNotFoundError:
         return HttpResponse(json.dumps({"error": "not found"}), status=404, content_type="application/json")
+
+
+def ticks(request):
+    """The beat's ticks as the worker recorded them: [sent_at, origin] in the order they were recorded."""
+    recorded = (entry.decode().split(" ", 1) for entry in broker().lrange(TICKS_KEY, 0, -1))
+    return JsonResponse({"ticks": [[float(sent_at), origin] for sent_at, origin in recorded]})

@@ -66,4 +66,10 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = "/app/static"
 MEDIA_ROOT = os.environ.get("MEDIA_ROOT", "/srv/media")
+# Celery: the broker Redis; the beat sends a tick every second, which a worker records (notes.tasks.tick).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://localhost:6379/0")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULE = {"tick": {"task": "notes.tasks.tick", "schedule": 1.0}}
 LOGGING = {"version": 1, "handlers": {"console": {"class": "logging.StreamHandler"}}, "root": {"handlers": ["console"]}}

@@ -7,5 +7,6 @@ urlpatterns = [
     path("version/", views.version),
     path("notes/", views.notes),
     path("media/<str:name>", views.media),
+    path("ticks/", views.ticks),
     path("admin/", admin.site.urls),
 ]
