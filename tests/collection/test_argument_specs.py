@@ -94,6 +94,10 @@ BAD_VARIABLES = {
         ({"redis_instances": [{"name": "cache", "maxmemory": "1mb"}]}, "port"),
         ({"redis_set_overcommit_memory": "sometimes"}, "redis_set_overcommit_memory"),
     ],
+    "status": [
+        ({"status_certificate_days": "soon"}, "status_certificate_days"),
+        ({"status_units": ["nginx.service"]}, "status_units"),
+    ],
 }
 
 
