@@ -3,15 +3,18 @@
 import io
 import json
 import os
-import tarfile
 import urllib.error
 
 import pytest
 from ansible.module_utils.common.parameters import remove_values
-from docker.errors import ImageNotFound, NotFound
 
 from ansible_collections.appstack.platform.plugins.module_utils import health_gate, nginx_upstream, service_lock
 from ansible_collections.appstack.platform.plugins.modules import app_rollout
+from ansible_collections.appstack.platform.tests.unit.plugins.modules.fake_docker import (
+    FakeContainer,
+    FakeEngine,
+    FakeImage,
+)
 from ansible_collections.appstack.platform.tests.unit.plugins.modules.fake_module import (
     Failed,
     FakeModule,
@@ -21,134 +24,9 @@ from ansible_collections.appstack.platform.tests.unit.plugins.modules.fake_modul
 # ---- the Docker API boundary -------------------------------------------------------------------------------
 
 
-class FakeImage:
-    def __init__(self, image_id):
-        self.id = image_id
-
-
 def image_files(image_id):
     """What each fake image holds under /app/static: a file naming the image (demo:v3 has no such directory)."""
     return {} if image_id == "sha256:333" else {"/app/static/version.txt": image_id, "/app/static/css/site.css": "p{}"}
-
-
-class FakeContainer:
-    def __init__(self, engine, name, image, options):
-        self.engine, self.name, self.image, self.options = engine, name, image, options
-        self.labels = options.get("labels", {})
-        self.status = "running"
-        self.exit_code = 0
-        self.restarts = 0
-        self.stopped_with = self.stopped_at = None
-        self.created = engine.tick()
-
-    @property
-    def attrs(self):
-        return {
-            "Created": self.created,
-            "RestartCount": self.restarts,
-            "State": {"Status": self.status, "ExitCode": self.exit_code, "OOMKilled": False, "Error": ""},
-        }
-
-    def reload(self):
-        self.engine.on_reload(self)
-
-    def stop(self, timeout):
-        self.status, self.stopped_with, self.stopped_at = "exited", timeout, self.engine.tick()
-
-    def start(self):
-        self.status = "running"
-
-    def remove(self, force):
-        del self.engine.containers_by_name[self.name]
-
-    def logs(self, tail):
-        return f"log of {self.name}\nlast line".encode()
-
-    def get_archive(self, path):
-        """As Docker sends it: a tar stream whose top entry is the directory's base name."""
-        files = {name: text for name, text in image_files(self.image).items() if name.startswith(path + "/")}
-        if not files:
-            raise NotFound(f"Could not find the file {path} in container {self.name}")
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w") as tar:
-            for name, text in files.items():
-                info = tarfile.TarInfo(os.path.basename(path) + name[len(path) :])
-                info.size, info.mode = len(text), 0o600
-                tar.addfile(info, io.BytesIO(text.encode()))
-        data = buffer.getvalue()
-        return iter([data[:100], data[100:]]), {"name": os.path.basename(path)}
-
-
-class FakeVolumes:
-    """Docker's named volumes, each a directory of the test's (``root``, set by the test that uses volumes)."""
-
-    def __init__(self, engine):
-        self.root, self.by_name = None, {}
-
-    def list(self, filters):
-        return [volume for name, volume in self.by_name.items() if filters["name"] in name]
-
-    def create(self, name, labels):
-        mountpoint = self.root / name
-        mountpoint.mkdir(parents=True)
-        self.by_name[name] = type("Volume", (), {"name": name, "attrs": {"Mountpoint": str(mountpoint)}})()
-        return self.by_name[name]
-
-
-class FakeEngine:
-    """Just enough of docker.DockerClient: images.get, containers.run/get/list."""
-
-    def __init__(self, images):
-        self.images_by_ref = {ref: FakeImage(image_id) for ref, image_id in images.items()}
-        self.registry = {}
-        self.containers_by_name = {}
-        self.clock = 0
-        self.on_reload = lambda container: None
-        self.images = self
-        self.containers = self
-        self.volumes = FakeVolumes(self)
-
-    def tick(self):
-        self.clock += 1
-        return f"2026-01-01T00:00:{self.clock:02d}Z"
-
-    # images
-    def get(self, name):
-        if name in self.images_by_ref:
-            return self.images_by_ref[name]
-        by_id = [image for image in self.images_by_ref.values() if image.id == name]
-        if by_id:
-            return by_id[0]
-        if name in self.containers_by_name:
-            return self.containers_by_name[name]
-        raise NotFound(name) if name.startswith("demo-") else ImageNotFound(name)
-
-    def pull(self, reference):
-        if reference not in self.registry:
-            raise NotFound(f"manifest for {reference} not found")
-        self.images_by_ref[reference] = FakeImage(self.registry[reference])
-        return self.images_by_ref[reference]
-
-    def remove_image(self, image_id):
-        self.images_by_ref = {ref: image for ref, image in self.images_by_ref.items() if image.id != image_id}
-
-    # containers
-    def run(self, image, **options):
-        container = FakeContainer(self, options["name"], image, options)
-        self.containers_by_name[container.name] = container
-        return container
-
-    def list(self, all, filters):
-        found = list(self.containers_by_name.values())
-        for label in filters["label"]:
-            key, _separator, value = label.partition("=")
-            found = [c for c in found if key in c.labels and (not value or c.labels[key] == value)]
-        if filters.get("status") == "running":
-            found = [c for c in found if c.status == "running"]
-        return found
-
-    def running(self):
-        return sorted(c.name for c in self.containers_by_name.values() if c.status == "running")
 
 
 # ---- the HTTP boundary ----------------------------------------------------------------------------------------
@@ -181,7 +59,10 @@ class FakeHttp:
 @pytest.fixture
 def host(tmp_path, monkeypatch, http_response):
     """A host: an engine with two images, HTTP answers, an nginx upstream file, and a module factory."""
-    engine = FakeEngine({"demo:v1": "sha256:111", "demo:v2": "sha256:222", "demo:v3": "sha256:333"})
+    engine = FakeEngine(
+        {"demo:v1": "sha256:111", "demo:v2": "sha256:222", "demo:v3": "sha256:333"},
+        files=image_files,
+    )
     http = FakeHttp(monkeypatch, http_response)
     upstream = tmp_path / "demo-prod-web.conf"
     upstream.write_text("upstream demo_prod_web {\n    server 127.0.0.1:8101;\n}\n")

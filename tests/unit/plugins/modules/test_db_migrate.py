@@ -4,73 +4,43 @@ import pytest
 
 from ansible_collections.appstack.platform.plugins.module_utils import advisory_lock, schema_fingerprint
 from ansible_collections.appstack.platform.plugins.modules import db_migrate
+from ansible_collections.appstack.platform.tests.unit.plugins.modules.fake_docker import FakeEngine
 from ansible_collections.appstack.platform.tests.unit.plugins.modules.fake_module import FakeModule
 
 HISTORY = "0002 -> 0003 (head), create tags\n0001 -> 0002, add title\n<base> -> 0001, create notes\n"
 
 
-class FakeAlembicEngine:
-    """containers.run(image, command=...) answers as `alembic current|history|upgrade heads` would."""
+class FakeAlembicEngine(FakeEngine):
+    """One-off containers of demo:v2 answer as `alembic current|history|upgrade heads` would."""
 
     def __init__(self, revision=None, fail_upgrade=False, hang=False, hang_state=False):
+        super().__init__({"demo:v2": "sha256:222"}, one_off=self.alembic)
         self.revision = revision  # a revision HISTORY lacks: the database is ahead of the release
         self.fail_upgrade = fail_upgrade
         self.hang = hang
         self.hang_state = hang_state
-        self.containers = self
-        self.images = self
-        self.runs = []
-        self.timeouts = []
 
-    def get(self, image):
-        return image
-
-    def run(self, image, command, **options):
-        self.runs.append((image, command, options))
+    def alembic(self, command):
         verb = command[-1] if command[-1] != "heads" else "upgrade"
         if verb == "current":
             return self.current()
         if verb == "history":
-            return FakeContainer(0, HISTORY)
+            return 0, HISTORY, ""
         if self.hang:
-            return FakeContainer(None, "", stderr="INFO  Running upgrade 0002 -> 0003\n")
+            return None, "", "INFO  Running upgrade 0002 -> 0003\n"
         if self.fail_upgrade:
-            return FakeContainer(1, "", stderr="INFO  Running upgrade -> 0001\nsqlalchemy.exc.ProgrammingError: boom\n")
+            return 1, "", "INFO  Running upgrade -> 0001\nsqlalchemy.exc.ProgrammingError: boom\n"
         self.revision = "0003"
-        return FakeContainer(0, "", stderr="INFO  Running upgrade -> 0001\nINFO  Running upgrade 0002 -> 0003\n")
+        return 0, "", "INFO  Running upgrade -> 0001\nINFO  Running upgrade 0002 -> 0003\n"
 
     def current(self):
         if self.hang_state:
-            return FakeContainer(None, "", timeouts=self.timeouts)
+            return None, "", ""
         if self.revision and f"-> {self.revision}" not in HISTORY:
             # What Alembic 1.13 prints, on stderr with exit status 255, for a revision its scripts lack.
             unlocatable = f"Can't locate revision identified by '{self.revision}'"
-            return FakeContainer(
-                255, "", stderr=f"ERROR [alembic.util.messaging] {unlocatable}\n  FAILED: {unlocatable}\n"
-            )
-        return FakeContainer(0, f"{self.revision}\n" if self.revision else "")
-
-
-class FakeContainer:
-    def __init__(self, status, stdout, stderr="", timeouts=None):
-        self.status, self.stdout, self.stderr = status, stdout, stderr
-        self.killed = self.removed = False
-        self.timeouts = timeouts if timeouts is not None else []
-
-    def wait(self, timeout):
-        self.timeouts.append(timeout)
-        if self.status is None:
-            raise TimeoutError("read timed out")
-        return {"StatusCode": self.status}
-
-    def kill(self):
-        self.killed = True
-
-    def logs(self, stdout, stderr):
-        return ((self.stdout if stdout else "") + (self.stderr if stderr else "")).encode()
-
-    def remove(self, force):
-        self.removed = True
+            return 255, "", f"ERROR [alembic.util.messaging] {unlocatable}\n  FAILED: {unlocatable}\n"
+        return 0, f"{self.revision}\n" if self.revision else "", ""
 
 
 def migration_module(check_mode=False, **params):
@@ -260,8 +230,8 @@ def test_a_backup_file_names_the_revision_or_a_hash_of_a_long_one(revision, labe
 
 def test_any_other_failure_to_read_the_state_still_fails_with_the_output():
     class BrokenEngine(FakeAlembicEngine):
-        def run(self, image, command, **options):
-            return FakeContainer(1, "", stderr="sqlalchemy.exc.OperationalError: connection refused\n")
+        def alembic(self, command):
+            return 1, "", "sqlalchemy.exc.OperationalError: connection refused\n"
 
     with pytest.raises(db_migrate.MigrationFailed, match="reading the migration state failed") as raised:
         migration(BrokenEngine()).run(LockConnection())

@@ -6,41 +6,15 @@ import json
 import pytest
 
 from ansible_collections.appstack.platform.plugins.modules import release_commands
+from ansible_collections.appstack.platform.tests.unit.plugins.modules.fake_docker import FakeEngine
 from ansible_collections.appstack.platform.tests.unit.plugins.modules.fake_module import Failed, FakeModule
 
 
-class FakeContainer:
-    def __init__(self, status, output):
-        self.status, self.output, self.removed = status, output, False
-
-    def wait(self, timeout):
-        if self.status is None:
-            raise TimeoutError("read timed out")
-        return {"StatusCode": self.status}
-
-    def kill(self):
-        pass
-
-    def logs(self, stdout, stderr):
-        return self.output.encode()
-
-    def remove(self, force):
-        self.removed = True
-
-
-class FakeEngine:
-    """containers.run answers with ``answers[command[0]]``: (exit code or None for a hang, output)."""
-
-    def __init__(self, answers):
-        self.answers, self.runs = answers, []
-        self.containers = self.images = self
-
-    def get(self, reference):
-        return type("Image", (), {"id": f"sha256:{reference}"})()
-
-    def run(self, image, name, command, detach, **options):
-        self.runs.append((image, command, options))
-        return FakeContainer(*self.answers[command[0]])
+def commands_engine(answers):
+    """Each one-off container answers with ``answers[command[0]]``: (exit code or None for a hang, output)."""
+    return FakeEngine(
+        {"shop:v2": "sha256:shop:v2", "shop:v3": "sha256:shop:v3"}, one_off=lambda command: (*answers[command[0]], "")
+    )
 
 
 def commands_module(tmp_path, check_mode=False, **params):
@@ -61,7 +35,7 @@ def secrets(tmp_path):
 
 
 def test_commands_run_in_order_with_the_release_configuration_then_not_again(tmp_path, secrets):
-    engine = FakeEngine({"admin": (0, "admin created\n"), "load": (0, "42 objects\n")})
+    engine = commands_engine({"admin": (0, "admin created\n"), "load": (0, "42 objects\n")})
     first = release_commands.run(commands_module(tmp_path, commands=COMMANDS, secrets_dir=str(secrets)), engine)
     assert first["changed"] and [r["name"] for r in first["ran"]] == ["admin user", "initial data"]
     assert first["ran"][1]["output"] == ["42 objects"]
@@ -72,7 +46,7 @@ def test_commands_run_in_order_with_the_release_configuration_then_not_again(tmp
 
 
 def test_a_new_secret_value_or_image_runs_them_again(tmp_path, secrets):
-    engine = FakeEngine({"admin": (0, ""), "load": (0, "")})
+    engine = commands_engine({"admin": (0, ""), "load": (0, "")})
     release_commands.run(commands_module(tmp_path, commands=COMMANDS, secrets_dir=str(secrets)), engine)
     (secrets / "DATABASE_URL").write_text("postgresql://shop:rotated@db/shop")
     assert release_commands.run(commands_module(tmp_path, commands=COMMANDS, secrets_dir=str(secrets)), engine)[
@@ -85,7 +59,7 @@ def test_a_new_secret_value_or_image_runs_them_again(tmp_path, secrets):
 
 
 def test_a_failing_command_stops_the_run_with_its_output_and_is_not_recorded(tmp_path, secrets):
-    engine = FakeEngine({"admin": (3, "Traceback\nIntegrityError: duplicate key\n"), "load": (0, "")})
+    engine = commands_engine({"admin": (3, "Traceback\nIntegrityError: duplicate key\n"), "load": (0, "")})
     module = commands_module(tmp_path, commands=COMMANDS, secrets_dir=str(secrets))
     with pytest.raises(Failed, match="'admin user' \\(admin\\) exited with 3; nothing was switched") as failure:
         release_commands.run(module, engine)
@@ -95,20 +69,20 @@ def test_a_failing_command_stops_the_run_with_its_output_and_is_not_recorded(tmp
 
 
 def test_a_command_that_hangs_is_stopped_after_its_timeout(tmp_path):
-    engine = FakeEngine({"admin": (None, "waiting for the database\n")})
+    engine = commands_engine({"admin": (None, "waiting for the database\n")})
     module = commands_module(tmp_path, commands=[{"name": "admin user", "command": ["admin"], "timeout": 5}])
     with pytest.raises(Failed, match="did not finish within 5 s"):
         release_commands.run(module, engine)
 
 
 def test_check_mode_says_they_would_run_and_runs_nothing(tmp_path):
-    engine = FakeEngine({})
+    engine = commands_engine({})
     result = release_commands.run(commands_module(tmp_path, check_mode=True, commands=COMMANDS), engine)
     assert result == {"changed": True, "ran": []} and engine.runs == []
 
 
 def test_secret_values_are_masked_and_the_record_holds_none(tmp_path, secrets):
-    engine = FakeEngine({"admin": (0, "connected to postgresql://shop:pw@db/shop\n"), "load": (0, "")})
+    engine = commands_engine({"admin": (0, "connected to postgresql://shop:pw@db/shop\n"), "load": (0, "")})
     module = commands_module(tmp_path, commands=COMMANDS, secrets_dir=str(secrets))
     release_commands.run(module, engine)
     assert "postgresql://shop:pw@db/shop" in module.no_log_values
