@@ -110,7 +110,7 @@ def container_options(config, params, data=True):
 
 def volume_name(params, name):
     """A named volume belongs to the app environment: ``<app>-<env>-<name>``."""
-    return f"{params['app']}-{params['env']}-{name}"
+    return f"{params['app']}-{params['deployment']}-{name}"
 
 
 def _data_volumes(params):
@@ -128,7 +128,7 @@ def ensure_volumes(client, params):
         if volume["name"]:
             found = [v for v in client.volumes.list(filters={"name": source}) if v.name == source]
             if not found:
-                labels = {f"{LABEL}.volume": f"{params['app']}-{params['env']}"}
+                labels = {f"{LABEL}.volume": f"{params['app']}-{params['deployment']}"}
                 found = [client.volumes.create(name=source, labels=labels)]
                 created.append(source)
             directory = found[0].attrs["Mountpoint"]

@@ -51,10 +51,14 @@ options:
     description: Application name.
     type: str
     required: true
-  env:
-    description: Environment name (several environments of one app can share a host).
+  deployment:
+    description:
+      - The app's deployment environment (for example C(prod), C(staging)); several can share a host. With O(app)
+        it names the containers, the ledger and the upstream (C(<app>-<deployment>)).
+      - Not the containers' variables, which are O(environment) and O(env_file).
     type: str
     required: true
+    aliases: [env]
   service:
     description: Service name (for example C(web), C(worker)).
     type: str
@@ -268,7 +272,7 @@ EXAMPLES = r"""
 - name: Roll out the web service
   appstack.platform.app_rollout:
     app: demo
-    env: prod
+    deployment: prod
     service: web
     image: registry.example.com/demo:1.4.2
     env_file: /etc/appstack/demo-prod/releases/5d41402abc4b/app.env
@@ -285,7 +289,7 @@ EXAMPLES = r"""
 - name: Roll the web service back to the previous good release
   appstack.platform.app_rollout:
     app: demo
-    env: prod
+    deployment: prod
     service: web
     rollback_to: previous
     slot_ports: [8101, 8102]
@@ -294,7 +298,7 @@ EXAMPLES = r"""
 - name: Roll out the Celery worker
   appstack.platform.app_rollout:
     app: demo
-    env: prod
+    deployment: prod
     service: worker
     kind: worker
     image: registry.example.com/demo:1.4.2
@@ -399,15 +403,15 @@ class Rollout:
         self.module = module
         self.params = module.params
         self.client = client
-        self.prefix = f"{self.params['app']}-{self.params['env']}-{self.params['service']}"
-        ledger_dir = os.path.join(self.params["ledger_dir"], f"{self.params['app']}-{self.params['env']}")
+        self.prefix = f"{self.params['app']}-{self.params['deployment']}-{self.params['service']}"
+        ledger_dir = os.path.join(self.params["ledger_dir"], f"{self.params['app']}-{self.params['deployment']}")
         self.ledger = ReleaseLedger(os.path.join(ledger_dir, "releases.json"))
         self.lock_path = os.path.join(ledger_dir, f"{self.params['service']}.lock")
         self.phases = {}
         self.attempt = None
         self.config = app_container.config_of(self.params)
-        identity = nginx_upstream.identity(self.params["app"], self.params["env"], self.params["service"])
-        self.static_dir = identity["static_dir"] if self.params["static_path"] else None
+        self.identity = nginx_upstream.identity(self.params["app"], self.params["deployment"], self.params["service"])
+        self.static_dir = self.identity["static_dir"] if self.params["static_path"] else None
 
     # What the release is
 
@@ -730,9 +734,7 @@ class Rollout:
 
     def switch_and_verify(self, new, release, port, serving):
         params = self.params
-        upstream = (
-            params["upstream_name"] or nginx_upstream.identity(params["app"], params["env"], params["service"])["name"]
-        )
+        upstream = params["upstream_name"] or self.identity["name"]
         with self.phase("switch"):
             try:
                 previous_content = self.switch_upstream(nginx_upstream.render(upstream, port, release))
@@ -1048,7 +1050,7 @@ def _now():
 def argument_spec():
     return {
         "app": {"type": "str", "required": True},
-        "env": {"type": "str", "required": True},
+        "deployment": {"type": "str", "required": True, "aliases": ["env"]},
         "service": {"type": "str", "required": True},
         "kind": {"type": "str", "choices": ["web", "worker", "singleton"], "default": "web"},
         "image": {"type": "str"},

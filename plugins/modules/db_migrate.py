@@ -45,10 +45,13 @@ options:
     description: Application name (names the one-off containers, the lock and the backup files).
     type: str
     required: true
-  env:
-    description: Environment of the application.
+  deployment:
+    description:
+      - The app's deployment environment (for example C(prod)); with O(app) it names the one-off containers, the
+        lock and the backup files. Not the containers' variables (O(environment), O(env_file)).
     type: str
     required: true
+    aliases: [env]
   tool:
     description:
       - C(alembic) applies with C(upgrade heads) and reads C(current) and C(history).
@@ -123,7 +126,7 @@ EXAMPLES = r"""
 - name: Migrate the database from the new release, before it takes traffic
   appstack.platform.db_migrate:
     app: demo
-    env: prod
+    deployment: prod
     tool: alembic
     tool_command: [python3, -m, alembic]
     image: registry.example.com/demo:2026.11.2
@@ -136,7 +139,7 @@ EXAMPLES = r"""
 - name: A project with its own migration commands
   appstack.platform.db_migrate:
     app: shop
-    env: staging
+    deployment: staging
     tool: command
     image: shop:1.4.0
     apply_command: [./bin/migrate, up]
@@ -238,7 +241,7 @@ class Migration:
         self.module = module
         self.params = module.params
         self.client = client
-        self.instance = f"{self.params['app']}-{self.params['env']}"
+        self.instance = f"{self.params['app']}-{self.params['deployment']}"
         self.tool_command = self.params["tool_command"] or migration_state.DEFAULT_TOOL_COMMANDS.get(
             self.params["tool"], []
         )
@@ -426,7 +429,7 @@ class Migration:
 def argument_spec():
     return {
         "app": {"type": "str", "required": True},
-        "env": {"type": "str", "required": True},
+        "deployment": {"type": "str", "required": True, "aliases": ["env"]},
         "tool": {"type": "str", "required": True, "choices": list(migration_state.TOOLS)},
         "image": {"type": "str", "required": True},
         "tool_command": {"type": "list", "elements": "str"},

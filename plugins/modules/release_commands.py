@@ -32,10 +32,13 @@ options:
     description: Application name.
     type: str
     required: true
-  env:
-    description: Environment name.
+  deployment:
+    description:
+      - The app's deployment environment (for example C(prod)); with O(app) it names the record. Not the
+        containers' variables (O(environment), O(env_file)).
     type: str
     required: true
+    aliases: [env]
   image:
     description: Image of the new release (present on the host).
     type: str
@@ -76,7 +79,7 @@ EXAMPLES = r"""
 - name: Create the first admin user and load the initial data
   appstack.platform.release_commands:
     app: shop
-    env: prod
+    deployment: prod
     image: registry.example.com/shop:2026.12.1
     env_file: /etc/appstack/shop-prod/releases/5d41402abc4b/app.env
     secrets_dir: /etc/appstack/shop-prod/releases/5d41402abc4b/secrets
@@ -149,7 +152,7 @@ def run(module, client):
     params = module.params
     config = app_container.config_of(params)
     module.no_log_values.update(app_container.secret_values(config))
-    instance = f"{params['app']}-{params['env']}"
+    instance = f"{params['app']}-{params['deployment']}"
     record_path = os.path.join(params["ledger_dir"], instance, "release-commands.json")
     image = client.images.get(params["image"])
     wanted = identity(image.id, config, params["commands"], params["volumes"])
@@ -197,7 +200,7 @@ def run(module, client):
 def argument_spec():
     return {
         "app": {"type": "str", "required": True},
-        "env": {"type": "str", "required": True},
+        "deployment": {"type": "str", "required": True, "aliases": ["env"]},
         "image": {"type": "str", "required": True},
         "commands": {
             "type": "list",

@@ -74,7 +74,7 @@ def host(tmp_path, monkeypatch, http_response):
         params = spec_defaults(app_rollout.argument_spec())
         params.update(
             app="demo",
-            env="prod",
+            deployment="prod",
             service="web",
             image="demo:v1",
             slot_ports=[8101, 8102],

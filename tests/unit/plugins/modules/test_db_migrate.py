@@ -48,7 +48,7 @@ def migration_module(check_mode=False, **params):
         db_migrate.argument_spec(),
         {
             "app": "demo",
-            "env": "prod",
+            "deployment": "prod",
             "tool": "alembic",
             "image": "demo:v2",
             "database_url": "postgresql:///demo",

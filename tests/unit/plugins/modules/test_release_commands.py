@@ -18,7 +18,7 @@ def commands_engine(answers):
 
 
 def commands_module(tmp_path, check_mode=False, **params):
-    params = {"app": "shop", "env": "prod", "image": "shop:v2", "ledger_dir": str(tmp_path / "ledger"), **params}
+    params = {"app": "shop", "deployment": "prod", "image": "shop:v2", "ledger_dir": str(tmp_path / "ledger"), **params}
     params["commands"] = [{"timeout": 600, **command} for command in params["commands"]]
     return FakeModule(release_commands.argument_spec(), params, check_mode)
 
