@@ -94,6 +94,14 @@ BAD_VARIABLES = {
         ({"redis_instances": [{"name": "cache", "maxmemory": "1mb"}]}, "port"),
         ({"redis_set_overcommit_memory": "sometimes"}, "redis_set_overcommit_memory"),
     ],
+    "metrics": [
+        ({"metrics_enabled": "perhaps"}, "metrics_enabled"),
+        ({"metrics_postgresql_port": "pg"}, "metrics_postgresql_port"),
+    ],
+    "monitoring": [
+        ({"monitoring_port": "http"}, "monitoring_port"),
+        ({"monitoring_redis_ports": ["six"]}, "monitoring_redis_ports"),
+    ],
     "status": [
         ({"status_certificate_days": "soon"}, "status_certificate_days"),
         ({"status_units": ["nginx.service"]}, "status_units"),
