@@ -149,6 +149,23 @@ def test_the_record_keeps_the_last_good_backup_of_each_kind(tmp_path):
     }
 
 
+def test_the_record_is_written_as_metrics_where_the_textfile_collector_reads(tmp_path):
+    record = {
+        "postgresql": {"repo1": {"id": "a", "time": "2026-12-02T10:00:00+00:00"}},
+        "files": {"local": {"id": "b", "time": "2026-12-02T11:00:00+00:00"}},
+        "drill": {"last": {"time": "2026-12-02T12:00:00+00:00", "passed": False}},
+    }
+    program.write_metrics(record, str(tmp_path / "absent"))
+    assert not (tmp_path / "absent").exists()
+    program.write_metrics(record, str(tmp_path))
+    lines = (tmp_path / "appstack-backups.prom").read_text().splitlines()
+    assert 'appstack_backup_last_success_timestamp_seconds{kind="files",key="local"} 1796209200' in lines
+    assert 'appstack_backup_last_success_timestamp_seconds{kind="postgresql",key="repo1"} 1796205600' in lines
+    assert "appstack_backup_drill_timestamp_seconds 1796212800" in lines
+    assert "appstack_backup_drill_passed 0" in lines
+    assert [path.name for path in tmp_path.iterdir()] == ["appstack-backups.prom"]
+
+
 def test_a_redis_instance_is_read_from_its_own_configuration(tmp_path, monkeypatch):
     conf = tmp_path / "redis-broker.conf"
     conf.write_text('port 6380\ndir /var/lib/redis/broker\nappendonly yes\nappenddirname "aof"\n')
