@@ -23,7 +23,7 @@ run_check() {
 
 # Longest first, so that the lanes below finish close together.
 scenarios=()
-for scenario in stack app nginx postgresql pgbouncer redis; do
+for scenario in stack app cluster nginx postgresql pgbouncer redis; do
   [ -f "molecule/$scenario/molecule.yml" ] && scenarios+=("molecule:$scenario")
 done
 for scenario_file in molecule/*/molecule.yml; do

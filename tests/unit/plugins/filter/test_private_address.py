@@ -1,0 +1,25 @@
+"""The address the stack's hosts reach each other at: the inventory's, else the default route's from facts."""
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.appstack.platform.plugins.filter.private_address import private_address
+
+HOSTVARS = {
+    "app1": {"private_address": "10.0.0.11", "ansible_facts": {"default_ipv4": {"address": "203.0.113.5"}}},
+    "app2": {"ansible_facts": {"default_ipv4": {"address": "10.0.0.12"}}},
+    "app3": {"ansible_host": "app3.example.com"},
+}
+
+
+def test_the_inventory_address_wins_over_the_facts():
+    assert private_address("app1", HOSTVARS) == "10.0.0.11"
+
+
+def test_the_default_route_address_is_used_when_none_is_set():
+    assert private_address("app2", HOSTVARS) == "10.0.0.12"
+
+
+def test_a_host_without_facts_or_address_fails_naming_it():
+    with pytest.raises(AnsibleFilterError, match="no private address known for app3"):
+        private_address("app3", HOSTVARS)
