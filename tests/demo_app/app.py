@@ -6,6 +6,7 @@ through a proxy, i.e. carried X-Forwarded-For; from then on /version answers 500
 smoke test and fails the verification through nginx, however slow the machine, while other routes keep answering) |
 strict (as Django with ALLOWED_HOSTS and SECURE_SSL_REDIRECT: 400 for a Host not in APP_ALLOWED_HOSTS, then a 301
 to https for a request whose X-Forwarded-Proto is not https, on every path).
+APP_SERVICE: the service this container runs, in every answer but /health (default web).
 APP_SHUTDOWN_SECONDS: time taken to finish after SIGTERM, like a worker completing its current job.
 /health checks the database and Redis when DATABASE_URL / REDIS_URL (or their *_FILE secrets) are set.
 PUT /media/<name> stores the request's body as a file under MEDIA_DIR (an upload); GET /media/<name> reads it back.
@@ -23,6 +24,8 @@ import psycopg
 import redis
 
 VERSION = os.environ.get("APP_VERSION", "dev")
+# Which service of the app this container runs (one image, several services: web pages, an API, a worker).
+SERVICE = os.environ.get("APP_SERVICE", "web")
 BEHAVIOUR = os.environ.get("APP_BEHAVIOUR", "healthy")
 PROXIED_REQUEST_SEEN = threading.Event()
 
@@ -90,8 +93,8 @@ class Handler(BaseHTTPRequestHandler):
             problems = dependency_problems()
             return (503 if problems else 200), {"status": problems or "ok"}
         if self.path == "/version":
-            return 200, {"version": VERSION}
-        return 200, {"hello": "appstack", "version": VERSION}
+            return 200, {"version": VERSION, "service": SERVICE}
+        return 200, {"hello": "appstack", "version": VERSION, "service": SERVICE}
 
     def do_PUT(self):
         if not self.path.startswith("/media/"):
