@@ -25,6 +25,10 @@ description:
   - A database at a revision the release does not ship (a newer release migrated it, and this one is a rollback
     or an older image) is a warning with nothing to apply, reported in RV(database_ahead); Alembic's
     C(current) fails on such a database, which is read from its "Can't locate revision" message.
+  - The module's own connections (the lock, the catalog's fingerprint, C(pg_dump)) use libpq's environment
+    (C(PGSSLMODE), C(PGSSLROOTCERT)) like the containers do; a connection that fails for a TLS reason (the server's
+    certificate not signed by the trusted CA, a certificate for another host name, a server that refuses plain
+    connections) says so before libpq's words, so a TLS problem is not taken for an SQL one.
   - Changed only when migrations were applied.
 author: appstack.platform maintainers (@appstack)
 extends_documentation_fragment:
@@ -126,6 +130,14 @@ options:
     description: Lines of the tool's output returned and shown on failure.
     type: int
     default: 40
+  required_extensions:
+    description:
+      - Extensions the release needs in the database (for example C(vector)), checked (present, and their version
+        returned) under the lock before anything is migrated. A missing one fails the run, naming it and who
+        enables it; the module never creates extensions (on a managed PostgreSQL the provider does).
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -155,6 +167,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extensions:
+  description: Version of each of O(required_extensions) in the database (when the migrations ran or were checked).
+  returned: when not in check mode
+  type: dict
+  sample: {vector: 0.8.0}
 revision_before:
   description: Revision the database was at (Alembic revision, last applied Django migration; null for C(command)).
   returned: always
@@ -217,6 +234,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.appstack.platform.plugins.module_utils import (
     advisory_lock,
     app_container,
+    database_errors,
     migration_state,
     schema_fingerprint,
 )
@@ -234,6 +252,9 @@ except ImportError:
     PSYCOPG_IMPORT_ERROR = traceback.format_exc()
 else:
     PSYCOPG_IMPORT_ERROR = None
+
+
+EXTENSIONS_QUERY = "SELECT extname, extversion FROM pg_extension WHERE extname = ANY(%s)"
 
 
 class MigrationFailed(Exception):
@@ -312,9 +333,29 @@ class Migration:
         except advisory_lock.LockTimeout as timeout:
             raise MigrationFailed(str(timeout), lock_holder=timeout.holder) from None
         try:
-            return dict(self.apply(connection), lock_waited=round(waited, 2))
+            extensions = self.check_extensions(connection)
+            return dict(self.apply(connection), lock_waited=round(waited, 2), extensions=extensions)
         finally:
             advisory_lock.release(connection, lock_name)
+
+    def check_extensions(self, connection):
+        """The versions of the extensions the release needs; a missing one stops the run before anything changes
+        (on a server the collection does not run, the provider enables extensions)."""
+        wanted = self.params["required_extensions"]
+        if not wanted:
+            return {}
+        with connection.cursor() as cursor:
+            cursor.execute(EXTENSIONS_QUERY, (wanted,))
+            found = dict(cursor.fetchall())
+        missing = [name for name in wanted if name not in found]
+        if missing:
+            raise MigrationFailed(
+                f"the database has no extension {', '.join(missing)}: the release needs it and nothing was migrated. "
+                "On a managed PostgreSQL the provider enables extensions (its console, or CREATE EXTENSION as its "
+                "admin role); on the inventory's db hosts, list it in postgresql_databases[].extensions",
+                extensions=found,
+            )
+        return found
 
     def apply(self, connection):
         before = self.state()
@@ -453,6 +494,7 @@ def argument_spec():
         "backup_dir": {"type": "path", "default": "/var/backups/appstack/migrations"},
         "backup_command": {"type": "list", "elements": "str"},
         "output_lines": {"type": "int", "default": 40},
+        "required_extensions": {"type": "list", "elements": "str", "default": []},
     }
 
 
@@ -534,7 +576,9 @@ def run_locked(module, migration):
             module.params["database_url"], autocommit=True, application_name=application, connect_timeout=10
         )
     except psycopg.Error as error:
-        raise MigrationFailed(f"cannot reach the database for the migration lock: {error}") from None
+        raise MigrationFailed(
+            f"cannot reach the database for the migration lock: {database_errors.explain(str(error).strip())}"
+        ) from None
     with connection:
         return migration.run(connection)
 

@@ -65,9 +65,10 @@ class LockConnection:
     """Grants the advisory lock, answers the schema fingerprint query from ``schemas`` (in order, the last one
     repeats), and remembers the calls."""
 
-    def __init__(self, free=True, schemas=("fingerprint-1",)):
+    def __init__(self, free=True, schemas=("fingerprint-1",), extensions=()):
         self.free = free
         self.schemas = list(schemas)
+        self.extensions = list(extensions)
         self.calls = []
 
     def cursor(self):
@@ -82,6 +83,9 @@ class LockConnection:
     def execute(self, sql, parameters=None):
         if sql == schema_fingerprint.FINGERPRINT_QUERY:
             self.result = [(self.schemas.pop(0) if len(self.schemas) > 1 else self.schemas[0],)]
+            return
+        if sql == db_migrate.EXTENSIONS_QUERY:
+            self.result = [row for row in self.extensions if row[0] in parameters[0]]
             return
         self.calls.append(sql.split("(")[0].strip())
         self.result = [(self.free,)] if "pg_try" in sql else []
@@ -345,3 +349,20 @@ def test_only_the_migration_itself_mounts_the_apps_data(tmp_path, monkeypatch):
     commands = [run[1][-1] for run in engine.runs]
     assert [bool(m) for m in mounts] == [command == "heads" for command in commands]
     assert made == [media]
+
+
+def test_the_extensions_the_release_needs_are_checked_and_their_versions_returned():
+    engine = FakeAlembicEngine()
+    connection = LockConnection(extensions=[("vector", "0.8.0"), ("pg_trgm", "1.6")])
+    result = migration(engine, backup_command=["echo", "backup-1"], required_extensions=["vector"]).run(connection)
+    assert result["extensions"] == {"vector": "0.8.0"}
+    assert result["applied"] == ["0001", "0002", "0003"]
+
+
+def test_a_missing_extension_stops_the_run_before_any_backup_or_migration():
+    engine = FakeAlembicEngine()
+    connection = LockConnection(extensions=[("pg_trgm", "1.6")])
+    with pytest.raises(db_migrate.MigrationFailed, match=r"no extension vector: .* the provider enables extensions"):
+        migration(engine, backup_command=["echo", "backup-1"], required_extensions=["vector"]).run(connection)
+    assert engine.runs == []
+    assert connection.calls == ["SELECT pg_try_advisory_lock", "SELECT pg_advisory_unlock"]
