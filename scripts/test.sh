@@ -23,7 +23,7 @@ run_check() {
 
 # Longest first, so that the lanes below finish close together.
 scenarios=()
-for scenario in stack app cluster nginx postgresql pgbouncer redis; do
+for scenario in stack cluster app nginx postgresql pgbouncer redis; do
   [ -f "molecule/$scenario/molecule.yml" ] && scenarios+=("molecule:$scenario")
 done
 for scenario_file in molecule/*/molecule.yml; do
@@ -57,7 +57,7 @@ for check in "${checks[@]}"; do
 done
 
 # Scenarios spend most of their time waiting on their hosts (boots, health gates, drains, timers), so
-# APPSTACK_SCENARIO_LANES of them (2 by default; 1 runs them one after another) run side by side, each lane
+# APPSTACK_SCENARIO_LANES of them (3 by default; 1 runs them one after another) run side by side, each lane
 # taking the next scenario from the queue when its last one ends. Scenarios share nothing but the engine.
 if [ "${#queued[@]}" -gt 0 ]; then
   # Scenarios test the installed tarball: build it first when the collection check was not run.
@@ -78,7 +78,7 @@ if [ "${#queued[@]}" -gt 0 ]; then
       return 0
     done
   }
-  for lane_number in $(seq "${APPSTACK_SCENARIO_LANES:-2}"); do lane "$lane_number" & done
+  for lane_number in $(seq "${APPSTACK_SCENARIO_LANES:-3}"); do lane "$lane_number" & done
   wait
 fi
 
