@@ -124,6 +124,9 @@ options:
     description:
       - Command run on the host instead of C(pg_dump) (for example the backup role's); the last line it prints is
         returned as the backup id.
+      - It finds the database in its environment, as the module's own C(pg_dump) would reach it - C(APPSTACK_DATABASE)
+        (libpq's connection string without the password) and C(PGPASSWORD) - with libpq's TLS settings
+        (C(PGSSLMODE), C(PGSSLROOTCERT)) from the task's environment; never on a command line.
     type: list
     elements: str
   output_lines:
@@ -423,9 +426,10 @@ class Migration:
         )
 
     def backup(self, state):
+        conninfo, password = self.conninfo_and_password()
         if self.params["backup_command"]:
             argv = self.params["backup_command"]
-            rc, out, err = self.run_backup(argv)
+            rc, out, err = self.run_backup(argv, environ_update={"APPSTACK_DATABASE": conninfo, "PGPASSWORD": password})
             if rc != 0:
                 raise MigrationFailed(
                     f"the backup before migrating failed ({' '.join(argv)} exited with {rc}); no migration was applied",
@@ -433,23 +437,23 @@ class Migration:
                 )
             lines = out.strip().splitlines()
             return {"backup_id": lines[-1].strip() if lines else None}
-        return self.pg_dump(state)
+        return self.pg_dump(state, conninfo, password)
 
-    def pg_dump(self, state):
+    def conninfo_and_password(self):
+        """The database's connection string without its password, and the password: a password goes in the
+        environment, never on a command line."""
+        connection = psycopg.conninfo.conninfo_to_dict(self.params["database_url"])
+        password = str(connection.pop("password", "") or "")
+        return psycopg.conninfo.make_conninfo(**connection), password
+
+    def pg_dump(self, state, conninfo, password):
         directory = self.params["backup_dir"]
         os.makedirs(directory, mode=0o700, exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         name = f"{self.instance}-{stamp}-at-{_file_label(state.revision)}.dump"
         path = os.path.join(directory, name)
-        connection = psycopg.conninfo.conninfo_to_dict(self.params["database_url"])
-        password = str(connection.pop("password", "") or "")
-        argv = [
-            "pg_dump",
-            "--format=custom",
-            f"--file={path}",
-            f"--dbname={psycopg.conninfo.make_conninfo(**connection)}",
-        ]
-        # The password goes in the environment, never on a command line; the dump is readable by root only.
+        argv = ["pg_dump", "--format=custom", f"--file={path}", f"--dbname={conninfo}"]
+        # The dump is readable by root only.
         rc, _out, err = self.run_backup(argv, environ_update={"PGPASSWORD": password}, umask=0o077)
         if rc != 0:
             raise MigrationFailed(

@@ -113,6 +113,20 @@ def test_fresh_database_gets_every_revision_after_a_backup():
     assert all(run[0] == "demo:v2" for run in engine.runs)
 
 
+def test_a_backup_command_finds_the_database_in_its_environment_and_no_password_on_its_command_line():
+    module = migration_module(
+        backup_command=["echo", "backup-5"],
+        database_url="postgresql://shop:s3cret@db.provider.test:5432/shop?sslmode=verify-full",
+    )
+    db_migrate.Migration(module, FakeAlembicEngine()).run(LockConnection())
+
+    environment = module.command_options[module.commands.index(["echo", "backup-5"])]["environ_update"]
+    assert environment["PGPASSWORD"] == "s3cret"
+    assert "s3cret" not in environment["APPSTACK_DATABASE"]
+    assert "host=db.provider.test" in environment["APPSTACK_DATABASE"]
+    assert "sslmode=verify-full" in environment["APPSTACK_DATABASE"]
+
+
 def test_up_to_date_database_is_unchanged_and_not_backed_up():
     engine = FakeAlembicEngine(revision="0003")
     result = migration(engine, backup_command=["false"]).run(LockConnection())
@@ -174,7 +188,7 @@ def test_pg_dump_backup_file_is_private_and_named_after_the_revision(tmp_path):
     subject = migration(
         FakeAlembicEngine(), backup_dir=str(tmp_path / "dumps"), database_url="postgresql://demo:s3cret@db:5432/demo"
     )
-    backup = subject.pg_dump(db_migrate.migration_state.State("0002", ["0003"]))
+    backup = subject.backup(db_migrate.migration_state.State("0002", ["0003"]))
     assert backup["backup_id"].startswith("demo-prod-") and backup["backup_id"].endswith("-at-0002.dump")
     argv, options = subject.module.commands[0], subject.module.command_options[0]
     assert options == {"environ_update": {"PGPASSWORD": "s3cret"}, "umask": 0o077}
