@@ -4,26 +4,14 @@ What it does to real PostgreSQL, pgBackRest, restic and Redis is proven in molec
 """
 
 import datetime
-import importlib.machinery
-import importlib.util
 import json
-import pathlib
 import types
 
 import pytest
 
-PROGRAM = pathlib.Path(__file__).resolve().parents[4] / "roles/backup/files/appstack-backup"
+from ansible_collections.appstack.platform.tests.unit.roles import role_program
 
-
-def load_program():
-    loader = importlib.machinery.SourceFileLoader("appstack_backup", str(PROGRAM))
-    spec = importlib.util.spec_from_loader("appstack_backup", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-program = load_program()
+program = role_program.load("roles/backup/files/appstack-backup", "appstack_backup")
 
 # The shape `pgbackrest info --output=json` prints (2.55), trimmed to what the program reads.
 FULL_STOP = int(datetime.datetime(2026, 12, 1, 2, 0, 30, tzinfo=datetime.UTC).timestamp())
