@@ -6,7 +6,8 @@ The caller starts it, waits for the ready file (every worker has had an answer: 
 action starts), runs the action, then creates the stop file. Each worker then sends one more request, so the
 load also covers the moment after the action ended, and exits. --max-seconds only bounds a run whose caller
 died; the summary says which of the two ended it ("stopped_by"), so a proof can refuse a run cut by the bound.
-Prints one JSON summary: requests, failed, versions (the "version" field of each answer), first_failures.
+Prints one JSON summary: requests, failed, versions (the "version" field of each answer), first_seen (the wall
+clock time, in seconds since the epoch, of each version's first answer: when traffic reached it), first_failures.
 """
 
 import argparse
@@ -51,22 +52,24 @@ class Load:
             return True
         return False
 
-    def request(self, versions, failures):
+    def request(self, versions, failures, first_seen):
         request = urllib.request.Request(self.arguments.url, headers=self.headers)
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
-                versions[json.load(response).get("version", "?")] += 1
+                version = json.load(response).get("version", "?")
+            versions[version] += 1
+            first_seen.setdefault(version, time.time())
         except Exception as error:  # every kind of failure is what the proof counts
             failures.append(f"{time.strftime('%H:%M:%S')} {error}")
 
     def worker(self, number):  # pool.map hands each worker its number
-        versions, failures = Counter(), []
-        self.request(versions, failures)
+        versions, failures, first_seen = Counter(), [], {}
+        self.request(versions, failures, first_seen)
         self.answered.wait()
         while not self.should_stop():
-            self.request(versions, failures)
-        self.request(versions, failures)
-        return versions, failures
+            self.request(versions, failures, first_seen)
+        self.request(versions, failures, first_seen)
+        return versions, failures, first_seen
 
 
 def main():
@@ -76,10 +79,15 @@ def main():
         results = list(pool.map(load.worker, range(arguments.workers)))
     versions = sum((result[0] for result in results), Counter())
     failures = [failure for result in results for failure in result[1]]
+    first_seen = {}
+    for _versions, _failures, seen in results:
+        for version, moment in seen.items():
+            first_seen[version] = min(moment, first_seen.get(version, moment))
     summary = {
         "requests": sum(versions.values()) + len(failures),
         "failed": len(failures),
         "versions": dict(versions),
+        "first_seen": {version: round(moment, 3) for version, moment in sorted(first_seen.items())},
         "first_failures": failures[:10],
         "stopped_by": load.stopped_by,
     }

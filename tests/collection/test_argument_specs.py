@@ -80,7 +80,23 @@ BAD_VARIABLES = {
         ),
     ],
     "pgbouncer": [
-        ({"pgbouncer_admin_password": "x"}, "pgbouncer_auth_password"),
+        ({"pgbouncer_auth_password": "x"}, "pgbouncer_admin_password"),
+        (
+            {
+                "pgbouncer_admin_password": "x",
+                "pgbouncer_server_host": "db.example",
+                "pgbouncer_server_users": [{"name": "a"}],
+            },
+            "password",
+        ),
+        (
+            {
+                "pgbouncer_admin_password": "x",
+                "pgbouncer_server_host": "db.example",
+                "pgbouncer_server_tls_sslmode": "on",
+            },
+            "pgbouncer_server_tls_sslmode",
+        ),
         (
             {"pgbouncer_auth_password": "x", "pgbouncer_admin_password": "x", "pgbouncer_pool_mode": "sometimes"},
             "pgbouncer_pool_mode",
@@ -122,3 +138,12 @@ def test_bad_variable_stops_the_role_before_any_task(run_role, role, variables, 
     assert returncode != 0, output
     assert named in output, output
     assert tasks_run == [re.findall(r"Validating arguments against arg spec 'main'.*", output)[0].split("]")[0]]
+
+
+def test_pgbouncer_in_front_of_the_local_cluster_needs_the_lookup_password_before_any_change(run_role):
+    # Required only with a socket directory as the server (a managed PostgreSQL has no lookup role): the role's
+    # first task, before anything is installed or written, says so.
+    output, returncode, tasks_run = run_role("pgbouncer", {"pgbouncer_admin_password": "x"})
+    assert returncode != 0, output
+    assert "pgbouncer_auth_password" in output, output
+    assert tasks_run[1:] == ["Check the settings the argument spec cannot express"], output

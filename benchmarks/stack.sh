@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# The stack's figures (issue #18) on the demo host, in one run, printed side by side: a fresh converge of site.yml,
+# its no-op re-run, a deploy of a new image and a rollback under load (wall time, time until the load generator's
+# answers come from the other release, failed requests), a re-run of the same deploy, and the host's memory per
+# component read as PSS (summed RSS would count PostgreSQL's shared buffers once per backend).
+# Not a test: it asserts nothing. It replaces the demo host (`make demo` afterwards gives a fresh one back).
+#   benchmarks/stack.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/env.sh
+source scripts/env.sh
+
+readonly HOST=appstack-demo
+readonly INVENTORY=inventories/demo
+readonly URL=http://127.0.0.1:8088/version
+readonly SITE=demo.localhost
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+# The seconds of the "Playbook run took 0 days, 0 hours, 1 minutes, 3 seconds" lines (ansible.posix.timer) on stdin.
+took_seconds() {
+  grep -o 'Playbook run took .*' | awk '{print $4 * 86400 + $6 * 3600 + $8 * 60 + $10}'
+}
+
+# playbook NAME ARGS...: runs ansible-playbook, keeps its output, prints its wall time in seconds.
+playbook() {
+  local name=$1 started; shift
+  started=$(date +%s.%N)
+  ansible-playbook -i "$INVENTORY" "$@" >"$results/$name.log" 2>&1 || {
+    tail -n 40 "$results/$name.log" >&2
+    return 1
+  }
+  python3 -c 'import sys, time; print(f"{time.time() - float(sys.argv[1]):.1f}")' "$started"
+}
+
+# under_load NAME ARGS...: the playbook while the load generator on the host asks nginx for the release; prints
+# "wall seconds, seconds from the command's start until a new version answered, failed/requests".
+under_load() {
+  local name=$1; shift
+  docker exec "$HOST" rm -f /tmp/benchmark.stop /tmp/benchmark.ready
+  docker exec -d "$HOST" sh -c "python3 /usr/local/lib/appstack-load.py $URL --host $SITE \
+    --stop-file /tmp/benchmark.stop --ready-file /tmp/benchmark.ready >/tmp/benchmark.json"
+  until docker exec "$HOST" test -e /tmp/benchmark.ready; do sleep 0.2; done
+  local started wall
+  started=$(date +%s.%N)
+  wall=$(playbook "$name" "$@")
+  docker exec "$HOST" touch /tmp/benchmark.stop
+  until docker exec "$HOST" sh -c 'test -s /tmp/benchmark.json'; do sleep 0.2; done
+  docker exec "$HOST" cat /tmp/benchmark.json | python3 "$results/moved.py" "$started" "$wall" "$(serving_version)"
+}
+
+serving_version() {
+  docker exec "$HOST" cat /tmp/benchmark.serving.json | python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])'
+}
+
+remember_serving_version() {
+  docker exec "$HOST" sh -c "curl -s -H 'Host: $SITE' $URL >/tmp/benchmark.serving.json"
+}
+
+# PSS per component, in MiB: PostgreSQL, PgBouncer, Redis, nginx, the app's containers, the Docker engine.
+memory() {
+  docker exec -i "$HOST" python3 - <<'PY'
+import collections
+import glob
+
+GROUPS = {"postgres": "PostgreSQL", "pgbouncer": "PgBouncer", "redis-server": "Redis", "nginx": "nginx",
+          "python3": "app (containers)", "dockerd": "Docker engine", "containerd": "Docker engine",
+          "docker-proxy": "Docker engine"}
+OTHER = "other (systemd, sshd, ...)"
+pss = collections.Counter()
+for rollup in glob.glob("/proc/[0-9]*/smaps_rollup"):
+    directory = rollup.rsplit("/", 1)[0]
+    try:
+        with open(f"{directory}/comm") as comm_file, open(rollup) as rollup_file:
+            comm = comm_file.read().strip()
+            kib = next(int(line.split()[1]) for line in rollup_file if line.startswith("Pss:"))
+    except (OSError, StopIteration):
+        continue
+    pss[next((group for prefix, group in GROUPS.items() if comm.startswith(prefix)), OTHER)] += kib
+for name in [*dict.fromkeys(GROUPS.values()), OTHER]:
+    print(f"  {name:28} {pss[name] / 1024:7.1f} MiB")
+total = sum(pss.values()) / 1024
+print(f"  {'total':28} {total:7.1f} MiB")
+PY
+}
+
+# What the load generator saw: wall time, when another version first answered, failures.
+cat >"$results/moved.py" <<'PY'
+import json
+import sys
+
+summary = json.load(sys.stdin)
+started, wall, before = float(sys.argv[1]), sys.argv[2], sys.argv[3]
+moved = [seen - started for version, seen in summary["first_seen"].items() if version != before]
+traffic = f"traffic on the other release after {min(moved):.1f} s" if moved else "traffic did not move"
+print(f"{wall} s, {traffic}, {summary['failed']}/{summary['requests']} requests failed")
+PY
+
+scripts/setup.sh >/dev/null
+scripts/demo.sh destroy
+ANSIBLE_CALLBACKS_ENABLED=ansible.posix.timer scripts/demo.sh >"$results/demo.log" 2>&1 || { tail -n 40 "$results/demo.log" >&2; exit 1; }
+# demo.sh runs site.yml, then deploy.yml.
+fresh_site=$(took_seconds <"$results/demo.log" | head -n 1)
+first_deploy=$(took_seconds <"$results/demo.log" | tail -n 1)
+docker cp molecule/shared/load.py "$HOST:/usr/local/lib/appstack-load.py"
+docker save appstack-demo-app:v2 | docker exec -i "$HOST" docker load >/dev/null
+
+noop_site=$(playbook noop-site playbooks/site.yml)
+noop_site_tasks=$(grep -c '^TASK ' "$results/noop-site.log")
+remember_serving_version
+deploy=$(under_load deploy playbooks/deploy.yml -e app_image=appstack-demo-app:v2)
+noop_deploy=$(playbook noop-deploy playbooks/deploy.yml -e app_image=appstack-demo-app:v2)
+remember_serving_version
+rollback=$(under_load rollback playbooks/rollback.yml)
+
+cat <<EOF
+
+appstack.platform stack benchmark, demo host ($(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD))
+  site.yml, fresh host               ${fresh_site} s
+  deploy.yml, first release          ${first_deploy} s
+  site.yml, no-op re-run             ${noop_site} s (${noop_site_tasks} tasks)
+  deploy.yml, new image              ${deploy}
+  deploy.yml, same image again       ${noop_deploy} s
+  rollback.yml                       ${rollback}
+memory (PSS) after the rollback:
+$(memory)
+EOF
