@@ -12,7 +12,9 @@ from collection_layout import PROJECT
 INVENTORIES = PROJECT / "inventories"
 VAULT_PASSWORD = INVENTORIES / "example-vault-password"
 # Each example inventory and the environments it runs.
-EXAMPLES = {"all-in-one": ["prod", "staging"], "prod": ["prod"]}
+EXAMPLES = {"all-in-one": ["prod", "staging"], "prod": ["prod"], "managed": ["prod"]}
+# The inventories whose PostgreSQL the collection runs (managed: a provider's), and those sharing common/services.yml.
+OWN_DATABASE = ["all-in-one", "prod"]
 SECRET_NAMES = ("password", "passphrase", "secret")
 
 
@@ -110,7 +112,7 @@ def test_each_environment_resolves_to_its_own_database_ports_and_site(inventory,
     expression = (
         "{'url': app_secrets.DATABASE_URL, 'migration': app_migration.database_url,"
         " 'ports': app_services[0].slot_ports, 'host': app_services[0].verify_headers.Host,"
-        " 'databases': postgresql_databases | map(attribute='name'),"
+        " 'databases': postgresql_databases | default([]) | map(attribute='name'),"
         " 'pools': pgbouncer_databases | map(attribute='name'), 'sites': nginx_sites,"
         " 'redis_users': redis_users | map(attribute='name')}"
     )
@@ -120,7 +122,7 @@ def test_each_environment_resolves_to_its_own_database_ports_and_site(inventory,
         assert resolved["url"] == f"postgresql://{database}:{password}@db:6432/{database}"
         assert resolved["migration"].startswith(f"postgresql://{database}:{password}@")
         assert resolved["migration"].endswith(f":5432/{database}")
-        for names in ("databases", "pools", "redis_users"):
+        for names in ("databases", "pools", "redis_users") if inventory in OWN_DATABASE else ("pools", "redis_users"):
             assert database in resolved[names], names
         site = next(site for site in resolved["sites"] if site["env"] == env)
         assert resolved["host"] == site["server_names"][0]
@@ -145,7 +147,21 @@ def test_the_playbooks_accept_the_inventory(inventory, playbook, ansible):
 
 def test_the_shared_files_are_linked_not_copied():
     for inventory in EXAMPLES:
-        for shared in ("app.yml", "services.yml"):
+        for shared in ("app.yml", "services.yml") if inventory in OWN_DATABASE else ("app.yml",):
             link = INVENTORIES / inventory / "group_vars/all" / shared
             assert link.is_symlink() and link.resolve() == (INVENTORIES / "common" / shared).resolve()
     assert pathlib.Path(VAULT_PASSWORD).read_text().strip()
+
+
+def test_the_managed_inventory_reaches_the_provider_through_verified_tls(resolve):
+    expression = (
+        "{'migration': app_migration.database_url, 'server': pgbouncer_server_host,"
+        " 'sslmode': pgbouncer_server_tls_sslmode | default('verify-full'), 'groups': group_names,"
+        " 'logins': pgbouncer_server_users | map(attribute='name'), 'dumps': backup_database_dumps}"
+    )
+    (resolved,) = resolve("managed", "prod", expression)
+    assert "db" not in resolved["groups"] and "pgbouncer" in resolved["groups"]
+    assert resolved["migration"].split("@")[1].startswith(resolved["server"] + ":5432/")
+    assert resolved["sslmode"] == "verify-full"
+    assert resolved["logins"] == ["myapp_prod"]
+    assert resolved["dumps"] is True
