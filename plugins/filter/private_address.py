@@ -22,6 +22,14 @@ def private_address(host, hostvars):
     return address
 
 
+def listen_addresses(host, local, hostvars, groups):
+    """Where a service of a database or cache host listens: its local addresses, and its private address when app
+    hosts other than itself use it (on an all-in-one host nothing listens beyond the host)."""
+    if any(app_host != host for app_host in groups.get("app", [])):
+        return [*local, private_address(host, hostvars)]
+    return list(local)
+
+
 class FilterModule:
     def filters(self):
-        return {"private_address": private_address}
+        return {"private_address": private_address, "listen_addresses": listen_addresses}
