@@ -1,6 +1,6 @@
 """Send GET requests to a URL from the moment it is started until the action under test has ended.
 
-Usage: load.py URL --stop-file PATH [--ready-file PATH] [--workers N] [--host NAME] [--max-seconds S]
+Usage: load.py URL --stop-file PATH [--ready-file PATH] [--workers N] [--host NAME] [--max-seconds S] [--interval S]
 
 The caller starts it, waits for the ready file (every worker has had an answer: the load is on before the
 action starts), runs the action, then creates the stop file. Each worker then sends one more request, so the
@@ -28,6 +28,8 @@ def parse_arguments():
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--host", help="the Host header, for a site behind a name")
     parser.add_argument("--max-seconds", type=float, default=900)
+    # A pause after each request, for a site with its production rate limit (the proofs raise it and send at once).
+    parser.add_argument("--interval", type=float, default=0.0)
     return parser.parse_args()
 
 
@@ -68,6 +70,7 @@ class Load:
         self.answered.wait()
         while not self.should_stop():
             self.request(versions, failures, first_seen)
+            time.sleep(self.arguments.interval)
         self.request(versions, failures, first_seen)
         return versions, failures, first_seen
 
