@@ -34,33 +34,39 @@ playbook() {
   python3 -c 'import sys, time; print(f"{time.time() - float(sys.argv[1]):.1f}{sys.argv[2]}")' "$started" "$outcome"
 }
 
+# wait_on_host CONDITION...: polls a test on the host until it holds; gives up after 120 s, saying which.
+wait_on_host() {
+  local deadline=$((SECONDS + 120))
+  until docker exec "$HOST" "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || { echo "gave up waiting on the host for: $*" >&2; return 1; }
+    sleep 0.2
+  done
+}
+
+# The version nginx serves now.
+serving_version() {
+  docker exec "$HOST" python3 -c "
+import json, urllib.request
+request = urllib.request.Request('$URL', headers={'Host': '$SITE'})
+print(json.load(urllib.request.urlopen(request, timeout=10))['version'])"
+}
+
 # under_load NAME ARGS...: the playbook while the load generator on the host asks nginx for the release; prints
-# "wall seconds, seconds from the command's start until a new version answered, failed/requests".
+# "wall seconds, seconds from the command's start until another version answered, failed/requests".
 under_load() {
-  local name=$1; shift
-  docker exec "$HOST" rm -f /tmp/benchmark.stop /tmp/benchmark.ready
+  local name=$1 before started wall; shift
+  before=$(serving_version)
+  docker exec "$HOST" rm -f /tmp/benchmark.stop /tmp/benchmark.ready /tmp/benchmark.json
   # 2 workers, 20 ms apart: 100 requests a second, under the demo site's rate limit (200/s per address), which the
   # rollout's own verification shares.
   docker exec -d "$HOST" sh -c "python3 /usr/local/lib/appstack-load.py $URL --host $SITE --workers 2 --interval 0.02 \
     --stop-file /tmp/benchmark.stop --ready-file /tmp/benchmark.ready >/tmp/benchmark.json"
-  until docker exec "$HOST" test -e /tmp/benchmark.ready; do sleep 0.2; done
-  local started wall
+  wait_on_host test -e /tmp/benchmark.ready
   started=$(date +%s.%N)
   wall=$(playbook "$name" "$@")
   docker exec "$HOST" touch /tmp/benchmark.stop
-  until docker exec "$HOST" sh -c 'test -s /tmp/benchmark.json'; do sleep 0.2; done
-  docker exec "$HOST" cat /tmp/benchmark.json | python3 "$results/moved.py" "$started" "$wall" "$(serving_version)"
-}
-
-serving_version() {
-  docker exec "$HOST" cat /tmp/benchmark.serving.json | python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])'
-}
-
-remember_serving_version() {
-  docker exec "$HOST" python3 -c "
-import urllib.request
-request = urllib.request.Request('$URL', headers={'Host': '$SITE'})
-open('/tmp/benchmark.serving.json', 'wb').write(urllib.request.urlopen(request, timeout=10).read())"
+  wait_on_host test -s /tmp/benchmark.json
+  docker exec "$HOST" cat /tmp/benchmark.json | python3 "$results/moved.py" "$started" "$wall" "$before"
 }
 
 # PSS per component, in MiB: PostgreSQL, PgBouncer, Redis, nginx, the app's containers, the Docker engine.
@@ -113,10 +119,8 @@ docker save appstack-demo-app:v2 | docker exec -i "$HOST" docker load >/dev/null
 
 noop_site=$(playbook noop-site playbooks/site.yml)
 noop_site_tasks=$(grep -c '^TASK ' "$results/noop-site.log")
-remember_serving_version
 deploy=$(under_load deploy playbooks/deploy.yml -e app_image=appstack-demo-app:v2)
 noop_deploy=$(playbook noop-deploy playbooks/deploy.yml -e app_image=appstack-demo-app:v2)
-remember_serving_version
 rollback=$(under_load rollback playbooks/rollback.yml)
 
 cat <<EOF
