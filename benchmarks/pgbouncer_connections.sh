@@ -1,25 +1,63 @@
 #!/usr/bin/env bash
-# New connection per transaction (pgbench -C): PostgreSQL directly against PgBouncer, in one run, on the demo host.
-# Prints both rates and their ratio. Needs `make demo` first. Not a test: it asserts nothing.
-#   benchmarks/pgbouncer_connections.sh [SECONDS] [CLIENTS]
+# PgBouncer against PostgreSQL directly, on the demo host, in one run: a new connection per transaction (pgbench -C,
+# every login a SCRAM exchange and, through PgBouncer, an auth_query lookup) and persistent connections. Prints the
+# rates, their ratios, and the CPU each side used: pgbench's own SCRAM (PBKDF2 over the verifier's iterations) is
+# paid in both columns, so a ratio that stops rising with PgBouncer's CPU far from a core is the client's limit.
+# Needs `make demo` first. Not a test: it asserts nothing.
+#   benchmarks/pgbouncer_connections.sh [SECONDS] [CLIENTS] [THREADS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 readonly HOST=appstack-demo
 readonly DURATION=${1:-10}
-readonly CLIENTS=${2:-4}
+readonly CLIENTS=${2:-20}
+readonly THREADS=${3:-2}
 password=$(cat .cache/demo/app_db_password) || { echo "run 'make demo' first" >&2; exit 1; }
 
 on_host() { docker exec -e PGPASSWORD="$password" -e PGUSER=demo -e PGDATABASE=demo "$HOST" "$@"; }
 
+# CPU seconds (user + system) PgBouncer's process has used so far.
+pgbouncer_cpu() {
+  local pid
+  pid=$(on_host systemctl show -P MainPID pgbouncer)
+  on_host cut -d" " -f14,15 "/proc/$pid/stat" \
+    | awk -v hz="$(on_host getconf CLK_TCK)" '{print ($1 + $2) / hz}'
+}
+
+# tps PORT [pgbench options]: the rate, then PgBouncer's CPU share of one core during the run.
 tps() {
-  on_host pgbench -n -C -S -c "$CLIENTS" -j 1 -T "$DURATION" -h 127.0.0.1 -p "$1" 2>&1 \
-    | awk '/^tps = / {print $3}'
+  local port=$1 before after rate; shift
+  before=$(pgbouncer_cpu)
+  rate=$(on_host pgbench -n "$@" -S -c "$CLIENTS" -j "$THREADS" -T "$DURATION" -h 127.0.0.1 -p "$port" 2>&1 \
+    | awk '/^tps = / {print $3}')
+  after=$(pgbouncer_cpu)
+  awk -v r="$rate" -v b="$before" -v a="$after" -v d="$DURATION" 'BEGIN {printf "%.1f %.0f\n", r, (a - b) * 100 / d}'
 }
 
 on_host pgbench -i -q -s 1 -h 127.0.0.1 -p 5432 >/dev/null 2>&1
-direct=$(tps 5432)
-pooled=$(tps 6432)
-printf 'pgbench -C -S, %s clients, %ss each, on %s\n' "$CLIENTS" "$DURATION" "$HOST"
-printf '%-22s %10s tps\n' "PostgreSQL direct" "$direct" "through PgBouncer" "$pooled"
-awk -v d="$direct" -v p="$pooled" 'BEGIN {printf "%-22s %10.2fx\n", "PgBouncer / direct", p / d}'
+printf 'pgbench -S, %s clients, %s threads, %ss each, on %s (%s cores)\n' "$CLIENTS" "$THREADS" "$DURATION" "$HOST" \
+  "$(on_host nproc)"
+printf '%-34s %10s %10s %10s %16s\n' "" "direct" "PgBouncer" "ratio" "PgBouncer CPU"
+# The direct runs need the server's slots that PgBouncer's idle server connections hold (a small host's
+# max_connections is small): PgBouncer closes them (RECONNECT, as they are released) before those runs.
+release_pgbouncer_servers() {
+  local deadline=$((SECONDS + 60))
+  docker exec -e PGPASSWORD="$admin_password" "$HOST" psql -qAt -h 127.0.0.1 -p 6432 -U pgbouncer_admin pgbouncer \
+    -c 'RECONNECT' >/dev/null
+  until [ "$(on_host psql -qAt -h 127.0.0.1 -p 5432 -c "SELECT count(*) FROM pg_stat_activity
+             WHERE usename = current_user AND client_addr IS NULL")" = 0 ]; do
+    [ "$SECONDS" -lt "$deadline" ] || { echo "PgBouncer still holds server connections after 60 s" >&2; exit 1; }
+    sleep 0.5
+  done
+}
+admin_password=$(cat .cache/demo/pgbouncer_admin_password)
+release_pgbouncer_servers
+read -r direct_new _ <<<"$(tps 5432 -C)"
+read -r direct_kept _ <<<"$(tps 5432)"
+read -r pooled_new cpu_new <<<"$(tps 6432 -C)"
+read -r pooled_kept cpu_kept <<<"$(tps 6432)"
+row() {
+  awk -v m="$1" -v d="$2" -v p="$3" -v c="$4" 'BEGIN {printf "%-34s %10.1f %10.1f %9.2fx %15s%%\n", m, d, p, p / d, c}'
+}
+row "new connection per transaction" "$direct_new" "$pooled_new" "$cpu_new"
+row "persistent connections" "$direct_kept" "$pooled_kept" "$cpu_kept"

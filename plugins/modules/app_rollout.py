@@ -83,6 +83,10 @@ options:
       - The release's image and configuration files (O(env_file), O(secrets_dir), O(env_secrets_dir)) come from the
         ledger (its containers are kept, so are they), so it runs with the secrets it was released with; those three
         options are not given with it. The other options are the ones given now.
+      - The release was proven when it was released, and the one serving is the reason to leave: traffic moves as
+        soon as the release is back. Its health gate passes on one healthy answer (not O(health.successes)), the
+        smoke test probes each path once, and the verification through nginx is one probe (not O(verify_seconds)):
+        a release nginx cannot reach is still switched back from.
     type: str
   command:
     description: Command of the container; the image's when not set.
@@ -412,6 +416,8 @@ class Rollout:
         self.config = app_container.config_of(self.params)
         self.identity = nginx_upstream.identity(self.params["app"], self.params["deployment"], self.params["service"])
         self.static_dir = self.identity["static_dir"] if self.params["static_path"] else None
+        # A rollback's release passed its gate and verification when it was released: proven once again is enough.
+        self.proofs_needed = 1 if self.params["rollback_to"] else self.params["health"]["successes"]
 
     # What the release is
 
@@ -750,7 +756,8 @@ class Rollout:
                 params["verify_headers"],
                 params["health"]["status"],
             )
-            verification = run_window(probe, params["verify_seconds"], params["health"]["interval"])
+            window = 0 if params["rollback_to"] else params["verify_seconds"]
+            verification = run_window(probe, window, params["health"]["interval"])
         if verification is None:
             return
         if previous_content is None or not serving:
@@ -793,7 +800,7 @@ class Rollout:
             (path, http_probe(f"http://127.0.0.1:{port}{path}", health["timeout"], headers, health["status"]))
             for path in dict.fromkeys(paths)
         ]
-        return run_smoke(probes, params["health"]["successes"]) if probes else None
+        return run_smoke(probes, self.proofs_needed) if probes else None
 
     # Static files
 
@@ -908,7 +915,7 @@ class Rollout:
             probe = self.docker_health_probe(container)
         else:
             probe = self.running_probe(container, health["min_uptime"])
-        return run_gate(probe, health["successes"], health["interval"], health["deadline"], still_alive=still_alive)
+        return run_gate(probe, self.proofs_needed, health["interval"], health["deadline"], still_alive=still_alive)
 
     @staticmethod
     def docker_health_probe(container):

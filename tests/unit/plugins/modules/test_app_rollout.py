@@ -287,6 +287,22 @@ def test_rollback_to_previous_takes_the_last_good_release_before_the_serving_one
     assert host.ledger()[-1]["rollback_to"] == "previous"
 
 
+def test_a_rollback_moves_traffic_on_one_healthy_answer_where_a_release_needs_its_full_proof(host):
+    first = roll_out(host)
+    roll_out(host, image="demo:v2", verify_seconds=0)
+    # Port 8101 (v1 again) answers once for the gate and once for the smoke test, then fails; so does nginx after
+    # one answer: a deploy (two successes each, a verification window) would be refused, a rollback is not.
+    flaky = {"http://127.0.0.1:8101": [200, 200, 500], "http://127.0.0.1/": [200, 500]}
+    host.http.answers.update(flaky)
+    back = roll_out(host, image=None, rollback_to="previous")
+    assert back["outcome"] == "succeeded" and back["release"] == first["release"]
+    assert nginx_upstream.current_port(str(host.upstream)) == 8101
+
+    host.http.answers.update({"http://127.0.0.1:8102": [200, 200, 500]})
+    with pytest.raises(Failed, match="failed its smoke test"):
+        roll_out(host, image="demo:v1", memory="64m")
+
+
 def test_rollback_to_a_named_release_and_to_an_unknown_one(host):
     roll_out(host)
     second = roll_out(host, image="demo:v2")

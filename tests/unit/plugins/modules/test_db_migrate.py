@@ -1,5 +1,7 @@
 """db_migrate's flow against a fake Docker engine that plays an Alembic project, and a fake lock connection."""
 
+import threading
+
 import pytest
 
 from ansible_collections.appstack.platform.plugins.module_utils import advisory_lock, schema_fingerprint
@@ -279,7 +281,26 @@ def test_a_hanging_state_read_is_stopped_after_its_own_short_timeout_not_the_mig
     engine = FakeAlembicEngine(hang_state=True)
     with pytest.raises(db_migrate.MigrationFailed, match="did not finish within 7 s"):
         migration(engine, timeout=1800, state_timeout=7).run(LockConnection())
-    assert engine.timeouts == [7]
+    # Both reads (current and history) ran, each with the short timeout.
+    assert engine.timeouts == [7, 7]
+
+
+class SideBySideEngine(FakeAlembicEngine):
+    """Each state read answers only once the other one has started: read one after the other, they never would."""
+
+    def __init__(self):
+        super().__init__()
+        self.both_started = threading.Barrier(2, timeout=10)
+
+    def alembic(self, command):
+        if command[-1] in ("current", "history"):
+            self.both_started.wait()
+        return super().alembic(command)
+
+
+def test_the_state_is_read_by_its_commands_side_by_side():
+    result = migration(SideBySideEngine()).plan()
+    assert result["pending"] == ["0001", "0002", "0003"]
 
 
 def test_the_secrets_are_masked_in_everything_the_module_returns(tmp_path):
