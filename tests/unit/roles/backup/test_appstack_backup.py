@@ -167,3 +167,17 @@ def test_a_redis_instance_is_read_from_its_own_configuration(tmp_path, monkeypat
         "appendonly": "yes",
         "appenddirname": "aof",
     }
+
+
+def test_a_host_that_backs_up_only_database_dumps_runs_no_files_backup(monkeypatch):
+    # restic is configured for the dumps; nothing else is backed up.
+    config = {
+        "postgresql": None,
+        "database_dumps": True,
+        "files": False,
+        "restic": {"repositories": [{"name": "local"}]},
+    }
+    monkeypatch.setattr(program, "restic_backup", pytest.fail)
+    assert program.backup_all(config, types.SimpleNamespace(type="full")) is None
+    with pytest.raises(program.Failure, match="this host backs up no files"):
+        program.backup_files(config, types.SimpleNamespace())
