@@ -83,10 +83,10 @@ options:
       - The release's image and configuration files (O(env_file), O(secrets_dir), O(env_secrets_dir)) come from the
         ledger (its containers are kept, so are they), so it runs with the secrets it was released with; those three
         options are not given with it. The other options are the ones given now.
-      - The release was proven when it was released, and the one serving is the reason to leave: traffic moves as
+      - The release was proven when it was released, and the one serving is the reason to leave, so traffic moves as
         soon as the release is back. Its health gate passes on one healthy answer (not O(health.successes)), the
-        smoke test probes each path once, and the verification through nginx is one probe (not O(verify_seconds)):
-        a release nginx cannot reach is still switched back from.
+        smoke test probes each path once, and the verification through nginx is one probe (not O(verify_seconds)),
+        so a release nginx cannot reach is still switched back from.
     type: str
   command:
     description: Command of the container; the image's when not set.
