@@ -417,7 +417,9 @@ class Rollout:
         self.identity = nginx_upstream.identity(self.params["app"], self.params["deployment"], self.params["service"])
         self.static_dir = self.identity["static_dir"] if self.params["static_path"] else None
         # A rollback's release passed its gate and verification when it was released: proven once again is enough.
-        self.proofs_needed = 1 if self.params["rollback_to"] else self.params["health"]["successes"]
+        rolling_back = bool(self.params["rollback_to"])
+        self.proofs_needed = 1 if rolling_back else self.params["health"]["successes"]
+        self.verify_window = 0 if rolling_back else self.params["verify_seconds"]
 
     # What the release is
 
@@ -756,8 +758,7 @@ class Rollout:
                 params["verify_headers"],
                 params["health"]["status"],
             )
-            window = 0 if params["rollback_to"] else params["verify_seconds"]
-            verification = run_window(probe, window, params["health"]["interval"])
+            verification = run_window(probe, self.verify_window, params["health"]["interval"])
         if verification is None:
             return
         if previous_content is None or not serving:
