@@ -145,6 +145,22 @@ changed_files:
   type: list
   elements: str
   sample: [/etc/nginx/nginx.conf]
+refused_by:
+  description: On failure, the check that refused the configuration (its arguments).
+  returned: failure
+  type: list
+  elements: str
+  sample: [nginx, -t]
+output:
+  description: On failure, what the refusing check printed (standard output, then standard error).
+  returned: failure
+  type: str
+  sample: 'nginx: [emerg] invalid value "ten megabytes" in "client_max_body_size" directive'
+refused_files:
+  description: On failure, the files the task had changed or removed and has put back.
+  returned: failure
+  type: list
+  elements: str
 removed_files:
   description: The files O(purge) removed (or would remove).
   returned: always
@@ -173,11 +189,11 @@ DEFAULT_FILE_MODE = 0o644
 
 
 class Refused(Exception):
-    """A check refused the configuration; ``output`` is what the command printed."""
+    """A check refused the configuration: ``command`` printed ``output`` and exited with ``rc``."""
 
-    def __init__(self, message, output):
+    def __init__(self, message, command, rc, output):
         super().__init__(message)
-        self.output = output
+        self.command, self.rc, self.output = command, rc, output
 
 
 def argument_spec():
@@ -266,10 +282,11 @@ def checked_candidate(module, entry, data, uid, gid, mode):
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(data)
     apply_attributes(candidate, uid, gid, mode)
-    rc, out, err = module.run_command(shlex.split(entry["validate"] % candidate), handle_exceptions=False)
+    command = shlex.split(entry["validate"] % candidate)
+    rc, out, err = module.run_command(command, handle_exceptions=False)
     if rc != 0:
         os.unlink(candidate)
-        raise Refused(f"{entry['dest']} was refused by {entry['validate'].split()[0]} (exit {rc})", (out + err).strip())
+        raise Refused(f"the new {entry['dest']} was refused by its check", command, rc, (out + err).strip())
     return candidate
 
 
@@ -346,7 +363,7 @@ class FileSet:
             argv = ["runuser", "-u", user, "--", *command] if user else list(command)
             rc, out, err = self.module.run_command(argv, handle_exceptions=False, cwd="/")
             if rc != 0:
-                raise Refused(f"{' '.join(command)} refused the new configuration (exit {rc})", (out + err).strip())
+                raise Refused("the new configuration was refused by its check", argv, rc, (out + err).strip())
 
 
 def run(module):
@@ -371,8 +388,9 @@ def run(module):
     except Refused as refused:
         files.restore()
         module.fail_json(
-            msg=f"{refused}; the previous files are back in place and the service has not read the new ones:\n"
-            f"{refused.output}",
+            msg=f"{refused} (exit {refused.rc}); the previous files are back in place and the service has not read the "
+            f"new ones:\n{refused.output}",
+            refused_by=refused.command,
             output=refused.output,
             refused_files=files.changed + files.removed,
             changed=bool(changed_directories),

@@ -95,7 +95,10 @@ def test_a_refused_set_puts_every_file_back_and_shows_the_checks_output(tmp_path
         config_files.run(module)
     assert failed.value.result["output"] == "line 2: unknown directive"
     assert failed.value.result["msg"].endswith(":\nline 2: unknown directive")
-    assert "sh -c" in failed.value.result["msg"] and "previous files are back" in failed.value.result["msg"]
+    assert (
+        failed.value.result["refused_by"][:2] == ["sh", "-c"]
+        and "previous files are back" in failed.value.result["msg"]
+    )
     assert failed.value.result["refused_files"] == [str(tmp_path / "a.conf"), str(tmp_path / "b.conf")]
     assert (tmp_path / "a.conf").read_text() == "old\n" and mode_of(tmp_path / "a.conf") == 0o600
     assert sorted(os.listdir(tmp_path)) == ["a.conf", "kept.conf"], "the file the task created is gone"
