@@ -226,10 +226,33 @@ def argument_spec():
     }
 
 
+# The id of an owner or group that does not exist yet: check mode on a new host, before the package that creates
+# it is installed (outside check mode, run() refuses unknown names before it changes anything).
+NOT_YET_CREATED = -2
+
+
+def account_id(lookup, name):
+    if not name:
+        return None
+    try:
+        return lookup(name)[2]
+    except KeyError:
+        return NOT_YET_CREATED
+
+
+def unknown_accounts(entries):
+    users = {entry["owner"] for entry in entries if entry.get("owner")}
+    groups = {entry["group"] for entry in entries if entry.get("group")}
+    return sorted(
+        [f"user {name}" for name in users if account_id(pwd.getpwnam, name) == NOT_YET_CREATED]
+        + [f"group {name}" for name in groups if account_id(grp.getgrnam, name) == NOT_YET_CREATED]
+    )
+
+
 def wanted_attributes(entry):
     """(uid, gid, mode) the entry asks for; None where it leaves the attribute alone."""
-    uid = pwd.getpwnam(entry["owner"]).pw_uid if entry.get("owner") else None
-    gid = grp.getgrnam(entry["group"]).gr_gid if entry.get("group") else None
+    uid = account_id(pwd.getpwnam, entry.get("owner"))
+    gid = account_id(grp.getgrnam, entry.get("group"))
     mode = int(entry["mode"], 8) if entry.get("mode") else None
     return uid, gid, mode
 
@@ -373,6 +396,9 @@ def run(module):
             module.fail_json(
                 msg=f"{entry['dest']}: give content, template or src (the action plugin reads the last two)"
             )
+    unknown = unknown_accounts(params["directories"] + params["files"])
+    if unknown and not module.check_mode:
+        module.fail_json(msg=f"no such {', '.join(unknown)} on the host: nothing was written")
     changed_directories = [
         entry["path"] for entry in params["directories"] if ensure_directory(entry, module.check_mode)
     ]

@@ -164,3 +164,11 @@ def test_purge_removes_what_is_not_declared_and_a_refused_set_brings_it_back(tmp
         "keep.d",
         "shop.conf",
     ]
+
+
+def test_an_owner_the_host_lacks_is_a_change_in_check_mode_and_an_error_outside_it(tmp_path):
+    params = {"files": [entry(tmp_path / "a.conf", "x\n", owner="appstack-no-such-user")]}
+    assert config_files.run(files_module(check_mode=True, **params))["changed_files"] == [str(tmp_path / "a.conf")]
+    with pytest.raises(Failed, match="no such user appstack-no-such-user on the host: nothing was written"):
+        config_files.run(files_module(**params))
+    assert not (tmp_path / "a.conf").exists()
