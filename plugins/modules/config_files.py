@@ -70,10 +70,10 @@ options:
         description: Variables for O(files[].template) only, on top of the task's.
         type: dict
       owner:
-        description: Owner's user name; left as it is (root for a new file) when unset.
+        description: Owner's user name or numeric id; left as it is (root for a new file) when unset.
         type: str
       group:
-        description: Group name; left as it is when unset.
+        description: Group name or numeric id; left as it is when unset.
         type: str
       mode:
         description: Octal mode, for example C("0640"); C(0644) for a new file when unset.
@@ -234,6 +234,8 @@ NOT_YET_CREATED = -2
 def account_id(lookup, name):
     if not name:
         return None
+    if name.isdigit():
+        return int(name)
     try:
         return lookup(name)[2]
     except KeyError:

@@ -172,3 +172,11 @@ def test_an_owner_the_host_lacks_is_a_change_in_check_mode_and_an_error_outside_
     with pytest.raises(Failed, match="no such user appstack-no-such-user on the host: nothing was written"):
         config_files.run(files_module(**params))
     assert not (tmp_path / "a.conf").exists()
+
+
+def test_a_numeric_owner_is_taken_as_an_id(tmp_path):
+    # The app's secret files belong to its container's uid, which the host need not know by name.
+    result = config_files.run(
+        files_module(files=[entry(tmp_path / "a", "x", owner=str(os.getuid()), group=str(os.getgid()))])
+    )
+    assert result["changed_files"] == [str(tmp_path / "a")] and os.stat(tmp_path / "a").st_uid == os.getuid()
