@@ -15,7 +15,7 @@ description:
     all are written, when any of them changed, the O(validate_commands) check the whole set (as the service would
     read it); if one fails, every file this task changed gets its previous content, owner and mode back (files it
     created are removed) and the task fails with the command's output. The running service has not seen the
-    refused files: reload it from a handler, which only runs after this task succeeded.
+    refused files; reload it from a handler, which only runs after this task succeeded.
   - O(files[].template) and O(files[].src) are read on the controller by the action plugin (from the role's
     C(templates/) and C(files/)); O(files[].vars) are added to the template's variables, as the C(template)
     lookup's C(template_vars).
