@@ -299,19 +299,31 @@ def write_atomically(path, data, uid, gid, mode):
         raise
 
 
+def run_check(module, command, refusal, **options):
+    """Runs a check; raises Refused with its output when it fails or cannot run."""
+    try:
+        rc, out, err = module.run_command(command, handle_exceptions=False, **options)
+    except OSError as error:
+        raise Refused(f"{refusal}: the check could not run", command, 127, str(error)) from error
+    if rc != 0:
+        raise Refused(refusal, command, rc, (out + err).strip())
+
+
 def checked_candidate(module, entry, data, uid, gid, mode):
     """Writes ``data`` beside the file, runs the entry's check on it, and returns the candidate's path."""
     descriptor, candidate = tempfile.mkstemp(
         dir=os.path.dirname(entry["dest"]), prefix=f".{os.path.basename(entry['dest'])}."
     )
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
-    apply_attributes(candidate, uid, gid, mode)
-    command = shlex.split(entry["validate"] % candidate)
-    rc, out, err = module.run_command(command, handle_exceptions=False)
-    if rc != 0:
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        apply_attributes(candidate, uid, gid, mode)
+        run_check(
+            module, shlex.split(entry["validate"] % candidate), f"the new {entry['dest']} was refused by its check"
+        )
+    except BaseException:
         os.unlink(candidate)
-        raise Refused(f"the new {entry['dest']} was refused by its check", command, rc, (out + err).strip())
+        raise
     return candidate
 
 
@@ -386,9 +398,7 @@ class FileSet:
     def check(self, commands, user):
         for command in commands:
             argv = ["runuser", "-u", user, "--", *command] if user else list(command)
-            rc, out, err = self.module.run_command(argv, handle_exceptions=False, cwd="/")
-            if rc != 0:
-                raise Refused("the new configuration was refused by its check", argv, rc, (out + err).strip())
+            run_check(self.module, argv, "the new configuration was refused by its check", cwd="/")
 
 
 def run(module):

@@ -180,3 +180,13 @@ def test_a_numeric_owner_is_taken_as_an_id(tmp_path):
         files_module(files=[entry(tmp_path / "a", "x", owner=str(os.getuid()), group=str(os.getgid()))])
     )
     assert result["changed_files"] == [str(tmp_path / "a")] and os.stat(tmp_path / "a").st_uid == os.getuid()
+
+
+def test_a_check_that_cannot_run_refuses_the_file_and_leaves_nothing_behind(tmp_path):
+    (tmp_path / "a.conf").write_text("old\n")
+    module = files_module(files=[entry(tmp_path / "a.conf", "new\n", validate="checker %s")])
+    module.answers["checker"] = None
+    with pytest.raises(Failed) as failed:
+        config_files.run(module)
+    assert "could not run" in failed.value.result["msg"] and failed.value.result["refused_by"][0] == "checker"
+    assert sorted(os.listdir(tmp_path)) == ["a.conf"] and (tmp_path / "a.conf").read_text() == "old\n"
