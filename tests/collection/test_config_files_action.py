@@ -36,3 +36,14 @@ def test_templates_with_their_vars_and_files_are_written_in_one_task(ansible, tm
     assert (
         again.returncode == 0 and '"msg": "changed=0"' in again.stdout and "changed=0" in again.stdout.split("RECAP")[1]
     )
+
+
+def test_an_entry_with_two_sources_fails_naming_them(ansible, tmp_path):
+    task = {"appstack.platform.config_files": {"files": [{"dest": str(tmp_path / "a"), "content": "x", "src": "a"}]}}
+    play = {"hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": [task]}
+    (tmp_path / "play.yml").write_text(yaml.safe_dump([play]))
+    run = ["ansible-playbook", "-i", "localhost,", "-e", f"ansible_python_interpreter={sys.executable}", "play.yml"]
+    result = ansible(*run, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "give exactly one of content, template, src (got ['content', 'src'])" in result.stdout
+    assert not (tmp_path / "a").exists()
