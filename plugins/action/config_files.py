@@ -17,7 +17,12 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         module_args = dict(self._task.args)
-        module_args["files"] = [self._with_content(dict(entry), task_vars) for entry in module_args.get("files") or []]
+        template_lookup = self._shared_loader_obj.lookup_loader.get(
+            "ansible.builtin.template", loader=self._loader, templar=self._templar
+        )
+        module_args["files"] = [
+            self._with_content(dict(entry), template_lookup, task_vars) for entry in module_args.get("files") or []
+        ]
         result.update(
             self._execute_module(
                 module_name="appstack.platform.config_files", module_args=module_args, task_vars=task_vars
@@ -25,14 +30,11 @@ class ActionModule(ActionBase):
         )
         return result
 
-    def _with_content(self, entry, task_vars):
+    def _with_content(self, entry, template_lookup, task_vars):
         sources = [key for key in ("content", "template", "src") if entry.get(key) is not None]
         if len(sources) != 1:
             raise AnsibleActionFail(f"{entry.get('dest')}: give exactly one of content, template, src (got {sources})")
         if "template" in entry:
-            template_lookup = self._shared_loader_obj.lookup_loader.get(
-                "ansible.builtin.template", loader=self._loader, templar=self._templar
-            )
             rendered = template_lookup.run(
                 [entry.pop("template")], task_vars, template_vars=entry.pop("vars", None) or {}
             )

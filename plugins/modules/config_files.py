@@ -285,20 +285,6 @@ def ensure_directory(entry, check_mode):
     return True
 
 
-def write_atomically(path, data, uid, gid, mode):
-    """Replaces ``path`` with ``data`` in one rename, so a reader sees the old file or the new one, never half."""
-    descriptor, candidate = tempfile.mkstemp(dir=os.path.dirname(path), prefix=f".{os.path.basename(path)}.")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        apply_attributes(candidate, uid, gid, mode)
-        os.rename(candidate, path)
-    except BaseException:
-        if os.path.exists(candidate):
-            os.unlink(candidate)
-        raise
-
-
 def run_check(module, command, refusal, **options):
     """Runs a check; raises Refused with its output when it fails or cannot run."""
     try:
@@ -309,22 +295,21 @@ def run_check(module, command, refusal, **options):
         raise Refused(refusal, command, rc, (out + err).strip())
 
 
-def checked_candidate(module, entry, data, uid, gid, mode):
-    """Writes ``data`` beside the file, runs the entry's check on it, and returns the candidate's path."""
-    descriptor, candidate = tempfile.mkstemp(
-        dir=os.path.dirname(entry["dest"]), prefix=f".{os.path.basename(entry['dest'])}."
-    )
+def replace_file(path, data, uid, gid, mode, check=None):
+    """Replaces ``path`` with ``data`` in one rename, so a reader sees the old file or the new one, never half.
+    ``check`` runs on the candidate (its path) before the rename; no candidate outlives a failure."""
+    descriptor, candidate = tempfile.mkstemp(dir=os.path.dirname(path), prefix=f".{os.path.basename(path)}.")
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
         apply_attributes(candidate, uid, gid, mode)
-        run_check(
-            module, shlex.split(entry["validate"] % candidate), f"the new {entry['dest']} was refused by its check"
-        )
+        if check:
+            check(candidate)
+        os.rename(candidate, path)
     except BaseException:
-        os.unlink(candidate)
+        if os.path.exists(candidate):
+            os.unlink(candidate)
         raise
-    return candidate
 
 
 class FileSet:
@@ -367,13 +352,18 @@ class FileSet:
             return
         if before == data:
             apply_attributes(dest, uid, gid, mode)
-        elif entry.get("validate"):
-            os.rename(checked_candidate(self.module, entry, data, uid, gid, mode), dest)
         else:
-            write_atomically(dest, data, uid, gid, mode)
+            replace_file(dest, data, uid, gid, mode, check=self.file_check(entry))
         self.previous[dest] = (
             None if current is None else (before, current.st_uid, current.st_gid, stat.S_IMODE(current.st_mode))
         )
+
+    def file_check(self, entry):
+        """The entry's own check of a candidate, or None."""
+        if not entry.get("validate"):
+            return None
+        refusal = f"the new {entry['dest']} was refused by its check"
+        return lambda candidate: run_check(self.module, shlex.split(entry["validate"] % candidate), refusal)
 
     def purge(self, directory, kept):
         for name in sorted(os.listdir(directory)):
@@ -393,7 +383,7 @@ class FileSet:
             if previous is None:
                 os.unlink(dest)
             else:
-                write_atomically(dest, *previous)
+                replace_file(dest, *previous)
 
     def check(self, commands, user):
         for command in commands:
@@ -418,9 +408,10 @@ def run(module):
     try:
         for entry in params["files"]:
             files.write(entry)
+        declared = {entry["dest"] for entry in params["files"]}
         for directory in params["purge"]:
             if os.path.isdir(directory):
-                files.purge(directory, {entry["dest"] for entry in params["files"]})
+                files.purge(directory, declared)
         if (files.changed or files.removed) and not module.check_mode:
             files.check(params["validate_commands"], params["validate_user"])
     except Refused as refused:
