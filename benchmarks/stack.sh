@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The stack's figures (issue #18) on the demo host, in one run, printed side by side: a fresh converge of site.yml,
-# its no-op re-run, a deploy of a new image and a rollback under load (wall time, time until the load generator's
-# answers come from the other release, failed requests), a re-run of the same deploy, and the host's memory per
-# component read as PSS (summed RSS would count PostgreSQL's shared buffers once per backend).
+# its no-op re-run, a deploy of a new image (with a migration, then without), and a rollback under load (wall time,
+# time until the load generator's answers come from the other release, failed requests), a re-run of the same
+# deploy, and the host's memory per component read as PSS (summed RSS would count PostgreSQL's shared buffers once
+# per backend).
 # Not a test: it asserts nothing. It replaces the demo host (`make demo` afterwards gives a fresh one back).
 #   benchmarks/stack.sh
 set -euo pipefail
@@ -96,6 +97,18 @@ print(f"  {'total':28} {total:7.1f} MiB")
 PY
 }
 
+# A deploy's own seconds beyond its services' start, health gate and verification window (the rollout's phases).
+cat >"$results/overhead.py" <<'PY'
+import re
+import sys
+
+log, wall = open(sys.argv[1]).read(), float(sys.argv[2].split()[0].rstrip(","))
+phases = re.findall(r"\b(start|gate|verify) ([0-9.]+) s", log)
+healthy = sum(float(seconds) for name, seconds in phases if name in ("start", "gate"))
+window = sum(float(seconds) for name, seconds in phases if name == "verify")
+print(f"start and gate {healthy:.1f} s, verification {window:.1f} s, the rest {wall - healthy - window:.1f} s")
+PY
+
 # What the load generator saw: wall time, when another version first answered, failures.
 cat >"$results/moved.py" <<'PY'
 import json
@@ -121,6 +134,10 @@ noop_site=$(playbook noop-site playbooks/site.yml)
 noop_site_tasks=$(grep -c '^TASK ' "$results/noop-site.log")
 deploy=$(under_load deploy playbooks/deploy.yml -e app_image=appstack-demo-app:v2)
 noop_deploy=$(playbook noop-deploy playbooks/deploy.yml -e app_image=appstack-demo-app:v2)
+# v2 under another version: a new image with no migration pending.
+printf 'FROM appstack-demo-app:v2\nENV APP_VERSION=v3\n' | docker exec -i "$HOST" docker build -q -t appstack-demo-app:v3 - >/dev/null
+schemaless_deploy=$(under_load schemaless-deploy playbooks/deploy.yml -e app_image=appstack-demo-app:v3)
+schemaless_phases=$(python3 "$results/overhead.py" "$results/schemaless-deploy.log" "$schemaless_deploy")
 rollback=$(under_load rollback playbooks/rollback.yml)
 
 cat <<EOF
@@ -131,6 +148,8 @@ appstack.platform stack benchmark, demo host ($(nproc) cores, $(date -u +%Y-%m-%
   site.yml, no-op re-run             ${noop_site} s (${noop_site_tasks} tasks)
   deploy.yml, new image              ${deploy}
   deploy.yml, same image again       ${noop_deploy} s
+  deploy.yml, new image, no migration ${schemaless_deploy}
+                                     (${schemaless_phases})
   rollback.yml                       ${rollback}
 memory (PSS) after the rollback:
 $(memory)
