@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: site_certificates
-short_description: Give nginx sites a certificate: a self-signed placeholder, then the one certbot issues
+short_description: Give nginx sites a self-signed placeholder certificate, then the one certbot issues
 version_added: 0.1.0
 description:
   - For each of O(sites), in one call to the host; C(<certs_dir>/<site>/fullchain.pem) and C(privkey.pem) are the
@@ -14,9 +14,9 @@ description:
   - Makes the site's self-signed placeholder (30 days, every server name) when it has none, and points the links at
     the issued certificate in O(live_dir) once there is one, else at the placeholder.
   - With O(issue), first asks certbot for the certificate of each site with O(sites[].acme) whose issued one is
-    missing or names other server names (HTTP-01 through O(webroot): nginx must serve the sites' configuration
-    already). A site certbot fails for keeps the certificate it had; the task fails after the other sites are done,
-    with certbot's output.
+    missing or names other server names (HTTP-01 through O(webroot), which nginx must serve already). A site
+    certbot fails for keeps the certificate it had; the task fails after the other sites are done, with certbot's
+    output.
 author: appstack.platform maintainers (@appstack)
 attributes:
   check_mode:
