@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs one Molecule scenario the way CI does: check mode on the fresh host, converge, idempotence,
-# check mode on the converged host (must report no change), verify; destroys the hosts whatever happens.
+# Runs one Molecule scenario the way CI does: hosts created and prepared, check mode on the fresh host, converge,
+# idempotence, check mode on the converged host (must report no change), verify; destroys the hosts whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/env.sh
@@ -48,8 +48,9 @@ cleanup
 # APPSTACK_KEEP_HOSTS=1 leaves the hosts up after a run, for `molecule login` or `molecule verify` by hand.
 [ "${APPSTACK_KEEP_HOSTS:-0}" = 1 ] || trap cleanup EXIT
 step syntax none syntax -s "$scenario"
+# `molecule create` runs the scenario's prepare playbook too (its default sequence): a prepare step after it would
+# run every prepare task a second time.
 step create none create -s "$scenario"
-step prepare none prepare --force -s "$scenario"
 # The cluster runs the stack's roles, whose check mode on fresh hosts molecule/stack proves; the cluster's own
 # check-mode run is on its converged hosts (check-converged).
 [ "$scenario" = cluster ] || step check-fresh no converge -s "$scenario" -- --check
