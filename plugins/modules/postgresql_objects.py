@@ -15,8 +15,8 @@ description:
     that is seconds per converge for no change.
   - Roles come first (a database's owner must exist), then databases, their extensions and C(CONNECT), then the
     roles to drop (a role that owns a database cannot be dropped before it), then O(update_extensions).
-  - PUBLIC's C(CONNECT) is revoked on every database of O(databases) it keeps: PostgreSQL lets every role connect to
-    every database, so environments sharing a cluster would reach each other's. The owner, superusers and roles
+  - PUBLIC's C(CONNECT) is revoked on every database of O(databases) it keeps, since PostgreSQL lets every role connect
+    to every database and environments sharing a cluster would reach each other's. The owner, superusers and roles
     granted C(CONNECT) still connect.
   - Passwords are sent as SCRAM-SHA-256 verifiers made here (SASLprep, the server's C(scram_iterations)), so a
     password never reaches the server's log; a stored verifier is checked against the password the same way a

@@ -75,10 +75,10 @@ def test_a_new_role_is_created_with_its_attributes_a_verifier_and_its_membership
     actions = objects.plan_roles(
         [role("my-app", password="secret", attributes="LOGIN,NOSUPERUSER", member_of=["pg_monitor"])], {}, {}, 4096
     )
-    (create, create_sql, _), grant = rendered(actions)
+    (create, create_sql, create_database), grant = rendered(actions)
     assert create == "CREATE ROLE my-app WITH LOGIN NOSUPERUSER PASSWORD (new)"
     assert create_sql.startswith('CREATE ROLE "my-app" WITH LOGIN NOSUPERUSER PASSWORD \'SCRAM-SHA-256$4096:')
-    assert "secret" not in create_sql
+    assert "secret" not in create_sql and create_database is None
     verifier = create_sql.split("PASSWORD ")[1].strip("'")
     assert objects.password_matches(verifier, "secret")
     assert grant == ("GRANT pg_monitor TO my-app", 'GRANT "pg_monitor" TO "my-app"', None)
@@ -99,8 +99,8 @@ def test_a_role_gets_only_the_attributes_and_password_that_differ():
         {"app": {"readers"}},
         1000,
     )
-    ((description, statement, _),) = rendered(plan)
-    assert description == "ALTER ROLE app WITH NOSUPERUSER PASSWORD (new)"
+    ((description, statement, database_name),) = rendered(plan)
+    assert description == "ALTER ROLE app WITH NOSUPERUSER PASSWORD (new)" and database_name is None
     assert statement.startswith('ALTER ROLE "app" WITH NOSUPERUSER PASSWORD \'SCRAM-SHA-256$1000:')
 
 
@@ -136,7 +136,7 @@ def test_an_existing_database_gets_its_owner_and_connect_fixed_and_absent_ones_a
         ],
         existing,
     )
-    assert [description for description, _, _ in rendered(plan)] == [
+    assert [action.description for action in plan] == [
         "ALTER DATABASE moved OWNER TO shop",
         "REVOKE CONNECT ON DATABASE open FROM PUBLIC",
         "DROP DATABASE old",
