@@ -3,8 +3,11 @@
 # every login a SCRAM exchange and, through PgBouncer, an auth_query lookup) and persistent connections. Prints the
 # rates, their ratios, and the CPU each side used: pgbench's own SCRAM (PBKDF2 over the verifier's iterations) is
 # paid in both columns, so a ratio that stops rising with PgBouncer's CPU far from a core is the client's limit.
+# The new-connection rows are repeated with the demo login's verifier made at fewer iterations (ITERATIONS, a list;
+# PostgreSQL's `scram_iterations`, which the postgresql role's module reads when it stores a password): the figures
+# for deciding that setting. The login's verifier is put back as it was at the end.
 # Needs `make demo` first. Not a test: it asserts nothing.
-#   benchmarks/pgbouncer_connections.sh [SECONDS] [CLIENTS] [THREADS]
+#   [ITERATIONS="1024 256"] benchmarks/pgbouncer_connections.sh [SECONDS] [CLIENTS] [THREADS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +15,7 @@ readonly HOST=appstack-demo
 readonly DURATION=${1:-10}
 readonly CLIENTS=${2:-20}
 readonly THREADS=${3:-2}
+readonly ITERATIONS=${ITERATIONS-1024}
 password=$(cat .cache/demo/app_db_password) || { echo "run 'make demo' first" >&2; exit 1; }
 
 on_host() { docker exec -e PGPASSWORD="$password" -e PGUSER=demo -e PGDATABASE=demo "$HOST" "$@"; }
@@ -61,3 +65,18 @@ row() {
 }
 row "new connection per transaction" "$direct_new" "$pooled_new" "$cpu_new"
 row "persistent connections" "$direct_kept" "$pooled_kept" "$cpu_kept"
+
+as_postgres() { docker exec -i "$HOST" runuser -u postgres -- psql -XqAt -v ON_ERROR_STOP=1 "$@"; }
+verifier=$(as_postgres -c "SELECT rolpassword FROM pg_authid WHERE rolname = 'demo'")
+restore_verifier() { as_postgres -v verifier="$verifier" <<<"ALTER ROLE demo PASSWORD :'verifier';"; }
+trap restore_verifier EXIT
+for iterations in $ITERATIONS; do
+  as_postgres -v password="$password" <<SQL
+SET scram_iterations = $iterations;
+ALTER ROLE demo PASSWORD :'password';
+SQL
+  release_pgbouncer_servers
+  read -r direct_new _ <<<"$(tps 5432 -C)"
+  read -r pooled_new cpu_new <<<"$(tps 6432 -C)"
+  row "new connection, $iterations iterations" "$direct_new" "$pooled_new" "$cpu_new"
+done
