@@ -585,7 +585,8 @@ class Rollout:
                     f"; it was pruned with the containers of release {self.params['rollback_to']}: roll back to a "
                     "release that is kept, or deploy that image again"
                     if self.params["rollback_to"]
-                    else ": write it first (the app role does, before the migrations)"
+                    else ": write it first (the app role's `migrate` entry point does, which deploy.yml runs on every "
+                    "app host before the rollout; or its `main` entry point, which configures, migrates and rolls out)"
                 )
             )
         self.use_config(config)
