@@ -344,7 +344,7 @@ lock_waited:
   type: float
   returned: when not in check mode
 phases:
-  description: Seconds spent in each phase (start, gate, smoke, static, switch, verify, revert_drain, drain, stop).
+  description: Seconds spent in each phase (start, gate, smoke, static, switch, verify, revert_drain, drain, stop, prune).
   type: dict
   returned: when a rollout happened
   sample: {start: 0.4, gate: 3.1, smoke: 0.1, switch: 0.2, verify: 10.0, drain: 5.0, stop: 0.3}
@@ -701,7 +701,8 @@ class Rollout:
                 serving.start()
                 raise
             self.record_in_progress(record)
-            self.prune(keep_names={new.name})
+            with self.phase("prune"):
+                self.prune(keep_names={new.name})
             return new
         still_serving = "the previous release keeps serving" if serving else "nothing was serving"
         new = self.start_and_gate(image, release, spec_hash, port, still_serving)
@@ -726,7 +727,8 @@ class Rollout:
                     self.drain([_port_of(serving)])
             with self.phase("stop"):
                 serving.stop(timeout=self.params["stop_timeout"])
-        self.prune(keep_names={new.name})
+        with self.phase("prune"):
+            self.prune(keep_names={new.name})
         return new
 
     def start_and_gate(self, image, release, spec_hash, port, still_serving):

@@ -132,7 +132,7 @@ def test_first_rollout_starts_on_a_slot_switches_nginx_and_records_success(host)
     assert nginx_upstream.current_port(str(host.upstream)) == 8101
     assert module.commands == [["nginx", "-t"], ["systemctl", "reload", "nginx"]]
     assert [r["outcome"] for r in host.ledger()] == ["succeeded"]
-    assert set(result["phases"]) == {"start", "gate", "smoke", "switch", "verify"}
+    assert set(result["phases"]) == {"start", "gate", "smoke", "switch", "verify", "prune"}
 
 
 def test_without_an_upstream_name_a_hyphenated_app_switches_the_block_its_site_proxies_to(host):
@@ -244,7 +244,7 @@ def test_a_worker_replaces_the_old_one_once_healthy_with_its_grace_period(host):
     assert host.engine.running() == [second["container"]]
     assert host.engine.containers_by_name[first["container"]].stopped_with == 120
     assert module.commands == []
-    assert set(second["phases"]) == {"start", "gate", "stop"}
+    assert set(second["phases"]) == {"start", "gate", "stop", "prune"}
 
 
 def test_only_the_newest_stopped_releases_are_kept(host):
@@ -755,7 +755,7 @@ def test_a_singleton_stops_the_old_release_before_the_new_one_starts(host):
     old, new = (host.engine.containers_by_name[r["container"]] for r in (first, second))
     assert old.stopped_at < new.created
     assert host.engine.running() == [second["container"]]
-    assert list(second["phases"]) == ["stop", "start", "gate"]
+    assert list(second["phases"]) == ["stop", "start", "gate", "prune"]
     assert [r["outcome"] for r in host.ledger()] == ["succeeded", "succeeded"]
 
 
