@@ -20,7 +20,8 @@ description:
     granted C(CONNECT) still connect.
   - Passwords are sent as SCRAM-SHA-256 verifiers made here (SASLprep, the server's C(scram_iterations)), so a
     password never reaches the server's log; a stored verifier is checked against the password the same way a
-    login is. A password stored as MD5 is stored again as SCRAM-SHA-256.
+    login is. A password stored as MD5, or with another iteration count than the server's C(scram_iterations) now
+    is, is stored again (the count decides what each login costs the client, and an attacker who has the verifier).
   - Connects as the task's user (C(become_user=postgres)) over PostgreSQL's Unix socket.
 author: appstack.platform maintainers (@appstack)
 requirements:
@@ -289,6 +290,10 @@ def scram_verifier(password, iterations, salt=None):
     return f"SCRAM-SHA-256${iterations}:{salt_text}${stored_text}:{server_text}"
 
 
+def iterations_of(verifier):
+    return int(SCRAM_VERIFIER.match(verifier).group(1))
+
+
 def password_matches(stored, password):
     """Whether a login with ``password`` would pass the stored verifier (or ``password`` is that verifier)."""
     if stored is None:
@@ -328,10 +333,14 @@ def plan_roles(roles, existing, memberships, scram_iterations):
             keywords = " ".join(attribute_keywords(wanted))
             clauses.append(sql.SQL(keywords))
             described.append(keywords)
-        if password is not None and not password_matches(row and row["rolpassword"], password):
+        stored = row and row["rolpassword"]
+        if password is not None and not password_matches(stored, password):
             verifier = password if SCRAM_VERIFIER.match(password) else scram_verifier(password, scram_iterations)
             clauses.append(sql.SQL("PASSWORD {}").format(sql.Literal(verifier)))
             described.append("PASSWORD (new)")
+        elif password is not None and not SCRAM_VERIFIER.match(password) and iterations_of(stored) != scram_iterations:
+            clauses.append(sql.SQL("PASSWORD {}").format(sql.Literal(scram_verifier(password, scram_iterations))))
+            described.append(f"PASSWORD (same, {scram_iterations} iterations)")
         if row is None or clauses:
             verb = "CREATE ROLE" if row is None else "ALTER ROLE"
             statement = sql.SQL("{} {}").format(sql.SQL(verb), sql.Identifier(name))

@@ -86,9 +86,21 @@ def test_a_new_role_is_created_with_its_attributes_a_verifier_and_its_membership
 
 def test_a_role_as_declared_needs_nothing():
     row = {**LOGIN_ONLY, "rolname": "app", "rolpassword": POSTGRESQL_VERIFIERS["x"]}
-    assert objects.plan_roles([role("app", password="x")], {"app": row}, {}, 4096) == []
+    assert objects.plan_roles([role("app", password="x")], {"app": row}, {}, 1000) == []
     # No password declared: the stored one is left alone.
     assert objects.plan_roles([role("app")], {"app": {**row, "rolpassword": None}}, {}, 4096) == []
+
+
+def test_a_password_stored_with_another_iteration_count_than_the_servers_is_stored_again():
+    row = {**LOGIN_ONLY, "rolname": "app", "rolpassword": POSTGRESQL_VERIFIERS["x"]}
+    ((description, statement, database_name),) = rendered(
+        objects.plan_roles([role("app", password="x")], {"app": row}, {}, 4096)
+    )
+    assert description == "ALTER ROLE app WITH PASSWORD (same, 4096 iterations)" and database_name is None
+    assert objects.password_matches(statement.split("PASSWORD ")[1].strip("'"), "x")
+    # A verifier given as the password is kept as given, whatever its count.
+    given = POSTGRESQL_VERIFIERS["x"]
+    assert objects.plan_roles([role("app", password=given)], {"app": row}, {}, 4096) == []
 
 
 def test_a_role_gets_only_the_attributes_and_password_that_differ():
