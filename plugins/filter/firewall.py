@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import re
 
@@ -24,14 +25,19 @@ def firewall_ports(ports, rule="firewall"):
     return sorted(set(normalized), key=lambda p: int(p.split("-")[0]))
 
 
-def firewall_sources(sources, groups, hostvars, rule="firewall"):
+def firewall_sources(sources, groups, hostvars, rule="firewall", container_interfaces=()):
     """The addresses behind ``sources`` (CIDRs, or inventory groups whose hosts' addresses are their
-    ``firewall_address`` or, by default, every address their facts list) as {"ipv4": [...], "ipv6": [...]}."""
+    ``firewall_address`` or, by default, the addresses their facts list) as {"ipv4": [...], "ipv6": [...]}.
+
+    From facts, a host's link-local addresses and those of its container interfaces (``container_interfaces``,
+    patterns as the firewall role's) are left out: no other host sends from them, and they come and go with the
+    host's containers (Docker's bridge appears with the engine, a veth with each container), which would change the
+    ruleset on the next run."""
     networks = set()
     for source in sources:
         if source in groups:
             for host in groups[source]:
-                networks.update(_addresses_of(host, hostvars[host], rule))
+                networks.update(_addresses_of(host, hostvars[host], rule, container_interfaces))
             continue
         try:
             networks.add(ipaddress.ip_network(source, strict=False))
@@ -44,13 +50,18 @@ def firewall_sources(sources, groups, hostvars, rule="firewall"):
     }
 
 
-def _addresses_of(name, host, rule):
+def _addresses_of(name, host, rule, container_interfaces):
     configured = host.get("firewall_address")
     if configured:
         addresses = configured if isinstance(configured, list) else [configured]
     else:
         facts = host.get("ansible_facts") or {}
-        addresses = list(facts.get("all_ipv4_addresses") or []) + list(facts.get("all_ipv6_addresses") or [])
+        container = _container_addresses(facts, container_interfaces)
+        addresses = [
+            address
+            for address in list(facts.get("all_ipv4_addresses") or []) + list(facts.get("all_ipv6_addresses") or [])
+            if address not in container and not ipaddress.ip_address(address.split("%")[0]).is_link_local
+        ]
     if not addresses:
         # Opening to nobody would lock the host's clients out: a run limited to some hosts has no facts of the rest.
         raise AnsibleFilterError(
@@ -58,6 +69,19 @@ def _addresses_of(name, host, rule):
             "or set its firewall_address)"
         )
     return {ipaddress.ip_network(address.split("%")[0], strict=False) for address in addresses}
+
+
+def _container_addresses(facts, patterns):
+    """The addresses of the interfaces matching ``patterns``, as the facts list them (an interface's facts are under
+    its name with '-' as '_')."""
+    addresses = set()
+    for interface in facts.get("interfaces") or []:
+        if not any(fnmatch.fnmatchcase(interface, pattern) for pattern in patterns):
+            continue
+        details = facts.get(interface.replace("-", "_")) or {}
+        ipv4 = [details.get("ipv4") or {}, *(details.get("ipv4_secondaries") or [])]
+        addresses.update(entry["address"] for entry in ipv4 + list(details.get("ipv6") or []) if "address" in entry)
+    return addresses
 
 
 class FilterModule:
