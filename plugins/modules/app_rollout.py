@@ -344,7 +344,8 @@ lock_waited:
   type: float
   returned: when not in check mode
 phases:
-  description: Seconds spent in each phase (start, gate, smoke, static, switch, verify, revert_drain, drain, stop, prune).
+  description:
+    - Seconds spent in each phase (start, gate, smoke, static, switch, verify, revert_drain, drain, stop, prune).
   type: dict
   returned: when a rollout happened
   sample: {start: 0.4, gate: 3.1, smoke: 0.1, switch: 0.2, verify: 10.0, drain: 5.0, stop: 0.3}
