@@ -310,6 +310,18 @@ def password_matches(stored, password):
     )
 
 
+def password_to_store(stored, password, scram_iterations):
+    """(verifier, why) when ``password`` is to be stored over ``stored``; None when the stored one is it."""
+    if password is None:
+        return None
+    if not password_matches(stored, password):
+        given = SCRAM_VERIFIER.match(password)
+        return (password if given else scram_verifier(password, scram_iterations)), "new"
+    if not SCRAM_VERIFIER.match(password) and iterations_of(stored) != scram_iterations:
+        return scram_verifier(password, scram_iterations), f"same, {scram_iterations} iterations"
+    return None
+
+
 class Action:
     """A statement, the database it runs in (None: the maintenance connection) and how the result names it."""
 
@@ -333,14 +345,11 @@ def plan_roles(roles, existing, memberships, scram_iterations):
             keywords = " ".join(attribute_keywords(wanted))
             clauses.append(sql.SQL(keywords))
             described.append(keywords)
-        stored = row and row["rolpassword"]
-        if password is not None and not password_matches(stored, password):
-            verifier = password if SCRAM_VERIFIER.match(password) else scram_verifier(password, scram_iterations)
+        new_password = password_to_store(row and row["rolpassword"], password, scram_iterations)
+        if new_password:
+            verifier, why = new_password
             clauses.append(sql.SQL("PASSWORD {}").format(sql.Literal(verifier)))
-            described.append("PASSWORD (new)")
-        elif password is not None and not SCRAM_VERIFIER.match(password) and iterations_of(stored) != scram_iterations:
-            clauses.append(sql.SQL("PASSWORD {}").format(sql.Literal(scram_verifier(password, scram_iterations))))
-            described.append(f"PASSWORD (same, {scram_iterations} iterations)")
+            described.append(f"PASSWORD ({why})")
         if row is None or clauses:
             verb = "CREATE ROLE" if row is None else "ALTER ROLE"
             statement = sql.SQL("{} {}").format(sql.SQL(verb), sql.Identifier(name))
