@@ -6,6 +6,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
+# shellcheck source=scripts/lanes.sh
+source scripts/lanes.sh
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
@@ -82,21 +84,8 @@ if [ "${#queued[@]}" -gt 0 ]; then
   [ -f .cache/collections/ansible_collections/appstack/platform/MANIFEST.json ] || scripts/collection.sh
   queue=$(mktemp -d -p "$results")
   for index in "${!queued[@]}"; do printf '%s' "${queued[$index]}" >"$queue/$(printf '%03d' "$index")"; done
-  lane() {
-    local item
-    while true; do
-      for item in "$queue"/[0-9][0-9][0-9]; do
-        [ -e "$item" ] || return 0
-        # mv is atomic: the lane that moves an entry runs it.
-        if mv "$item" "$item.taken-by-$1" 2>/dev/null; then
-          run_check "molecule:$(cat "$item.taken-by-$1")" scripts/molecule-scenario.sh "$(cat "$item.taken-by-$1")"
-          continue 2
-        fi
-      done
-      return 0
-    done
-  }
-  for lane_number in $(seq "${APPSTACK_SCENARIO_LANES:-3}"); do lane "$lane_number" & done
+  run_scenario() { run_check "molecule:$1" scripts/molecule-scenario.sh "$1"; }
+  for lane_number in $(seq "${APPSTACK_SCENARIO_LANES:-3}"); do queue_lane "$queue" "$lane_number" run_scenario & done
 fi
 wait
 
