@@ -314,10 +314,11 @@ def password_to_store(stored, password, scram_iterations):
     """(verifier, why) when ``password`` is to be stored over ``stored``; None when the stored one is it."""
     if password is None:
         return None
+    if SCRAM_VERIFIER.match(password):
+        return None if stored == password else (password, "new")
     if not password_matches(stored, password):
-        given = SCRAM_VERIFIER.match(password)
-        return (password if given else scram_verifier(password, scram_iterations)), "new"
-    if not SCRAM_VERIFIER.match(password) and iterations_of(stored) != scram_iterations:
+        return scram_verifier(password, scram_iterations), "new"
+    if iterations_of(stored) != scram_iterations:
         return scram_verifier(password, scram_iterations), f"same, {scram_iterations} iterations"
     return None
 
