@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Debian 13 (trixie) base image used by every Molecule host and the demo environment:
-# debootstrap + docker import, systemd as PID 1, the host's CA certificates trusted.
-# The image is tagged with a hash of this recipe, so an unchanged recipe reuses the cached image
+# debootstrap + docker import, systemd as PID 1, the host's CA certificates trusted. Then the images of the
+# Molecule hosts that are not under test but hold what every run would otherwise download again (derive below).
+# Each image is tagged with a hash of this recipe, so an unchanged recipe reuses the cached image
 # and a changed one rebuilds; the stable tag always points at the current recipe's build.
 set -euo pipefail
 
@@ -17,41 +18,68 @@ recipe_hash=$( { cat "$0"; cat "$HOST_CA_DIR"/*.crt 2>/dev/null || true; } | sha
 readonly versioned_tag="$IMAGE_REPO:$SUITE-$recipe_hash"
 readonly stable_tag="$IMAGE_REPO:$SUITE"
 
-if docker image inspect "$versioned_tag" >/dev/null 2>&1; then
-  docker tag "$versioned_tag" "$stable_tag"
-  log "reusing $versioned_tag"
-  exit 0
-fi
+build_base() {
+  rootfs=$(mktemp -d /var/tmp/appstack-rootfs.XXXXXX)
+  trap 'rm -rf "$rootfs"' EXIT
 
-rootfs=$(mktemp -d /var/tmp/appstack-rootfs.XXXXXX)
-trap 'rm -rf "$rootfs"' EXIT
+  log "debootstrap $SUITE into $rootfs (about a minute)"
+  debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$rootfs" "$MIRROR" >"$rootfs.log" 2>&1 || {
+    tail -n 30 "$rootfs.log" >&2; rm -f "$rootfs.log"; exit 1; }
+  rm -f "$rootfs.log"
 
-log "debootstrap $SUITE into $rootfs (about a minute)"
-debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$rootfs" "$MIRROR" >"$rootfs.log" 2>&1 || {
-  tail -n 30 "$rootfs.log" >&2; rm -f "$rootfs.log"; exit 1; }
-rm -f "$rootfs.log"
+  # The machine's HTTPS proxy re-signs traffic: hosts must trust its CA to reach PyPI.
+  if compgen -G "$HOST_CA_DIR/*.crt" >/dev/null; then
+    cp "$HOST_CA_DIR"/*.crt "$rootfs$HOST_CA_DIR/"
+    chroot "$rootfs" update-ca-certificates >/dev/null 2>&1
+  fi
 
-# The machine's HTTPS proxy re-signs traffic: hosts must trust its CA to reach PyPI.
-if compgen -G "$HOST_CA_DIR/*.crt" >/dev/null; then
-  cp "$HOST_CA_DIR"/*.crt "$rootfs$HOST_CA_DIR/"
-  chroot "$rootfs" update-ca-certificates >/dev/null 2>&1
-fi
+  # Units that cannot work in a container and only delay boot or fail it.
+  for unit in systemd-modules-load.service systemd-udevd.service systemd-udev-trigger.service \
+    getty.target console-getty.service systemd-firstboot.service; do
+    ln -sf /dev/null "$rootfs/etc/systemd/system/$unit"
+  done
+  echo 'en_US.UTF-8 UTF-8' >"$rootfs/etc/locale.gen"
+  chroot "$rootfs" locale-gen >/dev/null
+  echo 'LANG=C.UTF-8' >"$rootfs/etc/default/locale"
+  : >"$rootfs/etc/machine-id"
+  # Each container gets its own machine-id and apt lists; an epoch mtime on the lists dir makes the
+  # apt module's cache_valid_time consider the (empty) cache stale and update it.
+  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb
+  touch -d @0 "$rootfs/var/lib/apt/lists"
 
-# Units that cannot work in a container and only delay boot or fail it.
-for unit in systemd-modules-load.service systemd-udevd.service systemd-udev-trigger.service \
-  getty.target console-getty.service systemd-firstboot.service; do
-  ln -sf /dev/null "$rootfs/etc/systemd/system/$unit"
-done
-echo 'en_US.UTF-8 UTF-8' >"$rootfs/etc/locale.gen"
-chroot "$rootfs" locale-gen >/dev/null
-echo 'LANG=C.UTF-8' >"$rootfs/etc/default/locale"
-: >"$rootfs/etc/machine-id"
-# Each container gets its own machine-id and apt lists; an epoch mtime on the lists dir makes the
-# apt module's cache_valid_time consider the (empty) cache stale and update it.
-rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb
-touch -d @0 "$rootfs/var/lib/apt/lists"
+  log "importing as $versioned_tag"
+  tar -C "$rootfs" -c . | docker import --change 'CMD ["/lib/systemd/systemd"]' - "$versioned_tag" >/dev/null
+  log "built $versioned_tag"
+}
 
-log "importing as $versioned_tag"
-tar -C "$rootfs" -c . | docker import --change 'CMD ["/lib/systemd/systemd"]' - "$versioned_tag" >/dev/null
+# The apt lists go, as in the base image: a host's first apt task fetches current ones (the mirror moves on).
+readonly APT_CLEAN='rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb && touch -d @0 /var/lib/apt/lists'
+readonly APT_INSTALL='apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq'
+
+# derive NAME SCRIPT: the base image with SCRIPT run in it, tagged $SUITE-NAME.
+derive() {
+  local name=$1 script=$2 container
+  local tag="$IMAGE_REPO:$SUITE-$name-$recipe_hash"
+  if ! docker image inspect "$tag" >/dev/null 2>&1; then
+    log "building $tag"
+    container=$(docker create "$versioned_tag" bash -euc "$script && $APT_CLEAN")
+    docker start -a "$container" >"/var/tmp/appstack-$name-image.log" 2>&1 || {
+      tail -n 30 "/var/tmp/appstack-$name-image.log" >&2; docker rm "$container" >/dev/null; exit 1; }
+    docker commit --change 'CMD ["/lib/systemd/systemd"]' "$container" "$tag" >/dev/null
+    docker rm "$container" >/dev/null
+    rm -f "/var/tmp/appstack-$name-image.log"
+  fi
+  docker tag "$tag" "$IMAGE_REPO:$SUITE-$name"
+}
+
+if docker image inspect "$versioned_tag" >/dev/null 2>&1; then log "reusing $versioned_tag"; else build_base; fi
 docker tag "$versioned_tag" "$stable_tag"
-log "built $versioned_tag"
+
+# Molecule's app hosts: their own Docker engine (Docker in Docker: dockerd may not write /proc/sys, which the
+# drop-in's variable spares it), curl for the proofs, and sshd for the scenarios that reach a host over SSH.
+derive docker "$APT_INSTALL docker.io docker-cli curl openssh-server
+  mkdir -p /etc/systemd/system/docker.service.d
+  printf '[Service]\\nEnvironment=DOCKER_ALLOW_IPV6_ON_IPV4_INTERFACE=1\\n' >/etc/systemd/system/docker.service.d/molecule.conf"
+# molecule/stack's S3 host: moto's server (PyPI) behind nginx's TLS.
+derive s3 "$APT_INSTALL nginx-light openssl python3-venv
+  python3 -m venv /opt/moto && /opt/moto/bin/pip install --quiet 'moto[server]'"
