@@ -76,10 +76,16 @@ if docker image inspect "$versioned_tag" >/dev/null 2>&1; then log "reusing $ver
 docker tag "$versioned_tag" "$stable_tag"
 
 # Molecule's app hosts: their own Docker engine (Docker in Docker: dockerd may not write /proc/sys, which the
-# drop-in's variable spares it), curl for the proofs, and sshd for the scenarios that reach a host over SSH.
-derive docker "$APT_INSTALL docker.io docker-cli curl openssh-server
+# drop-in's variable spares it) and curl for the proofs. Not sshd: the baseline role hardens it where it is found.
+derive docker "$APT_INSTALL docker.io docker-cli curl
   mkdir -p /etc/systemd/system/docker.service.d
   printf '[Service]\\nEnvironment=DOCKER_ALLOW_IPV6_ON_IPV4_INTERFACE=1\\n' >/etc/systemd/system/docker.service.d/molecule.conf"
 # molecule/stack's S3 host: moto's server (PyPI) behind nginx's TLS.
 derive s3 "$APT_INSTALL nginx-light openssl python3-venv
   python3 -m venv /opt/moto && /opt/moto/bin/pip install --quiet 'moto[server]'"
+# molecule/cluster's managed PostgreSQL (a provider's, which the collection does not run).
+derive provider "$APT_INSTALL postgresql-17 postgresql-17-pgvector openssl python3-psycopg2"
+
+# Builds of older recipes lose their tags (an image a container still runs stays until that container goes).
+docker image ls --format '{{.Repository}}:{{.Tag}}' "$IMAGE_REPO" | grep -E ":$SUITE(-[a-z]+)?-[0-9a-f]{12}$" \
+  | grep -v -- "-$recipe_hash$" | xargs -r docker rmi >/dev/null 2>&1 || true
