@@ -70,7 +70,10 @@ under_load() {
   docker exec "$HOST" cat /tmp/benchmark.json | python3 "$results/moved.py" "$started" "$wall" "$before"
 }
 
-# PSS per component, in MiB: PostgreSQL, PgBouncer, Redis, nginx, the app's containers, the Docker engine.
+# PSS per component, in MiB: PostgreSQL, PgBouncer, Redis, nginx, the app's containers, the Docker engine; and the
+# part of it only swap can take (anonymous memory, and shared memory such as PostgreSQL's buffers). The rest is pages
+# of files, mostly the programs' own code (dockerd, containerd and each container's shim are large Go binaries),
+# which the kernel drops under pressure and reads again when they run.
 memory() {
   docker exec -i "$HOST" python3 - <<'PY'
 import collections
@@ -81,19 +84,22 @@ GROUPS = {"postgres": "PostgreSQL", "pgbouncer": "PgBouncer", "redis-server": "R
           "docker-proxy": "Docker engine"}
 OTHER = "other (systemd, sshd, ...)"
 pss = collections.Counter()
+swap_backed = collections.Counter()
 for rollup in glob.glob("/proc/[0-9]*/smaps_rollup"):
     directory = rollup.rsplit("/", 1)[0]
     try:
         with open(f"{directory}/comm") as comm_file, open(rollup) as rollup_file:
             comm = comm_file.read().strip()
-            kib = next(int(line.split()[1]) for line in rollup_file if line.startswith("Pss:"))
-    except (OSError, StopIteration):
+            fields = {line.split(":")[0]: int(line.split()[1]) for line in rollup_file if line.endswith("kB\n")}
+    except (OSError, IndexError, ValueError):
         continue
-    pss[next((group for prefix, group in GROUPS.items() if comm.startswith(prefix)), OTHER)] += kib
+    group = next((group for prefix, group in GROUPS.items() if comm.startswith(prefix)), OTHER)
+    pss[group] += fields.get("Pss", 0)
+    swap_backed[group] += fields.get("Pss_Anon", 0) + fields.get("Pss_Shmem", 0)
+print(f"  {'':28} {'PSS':>7}     {'of it not in files':>18}")
 for name in [*dict.fromkeys(GROUPS.values()), OTHER]:
-    print(f"  {name:28} {pss[name] / 1024:7.1f} MiB")
-total = sum(pss.values()) / 1024
-print(f"  {'total':28} {total:7.1f} MiB")
+    print(f"  {name:28} {pss[name] / 1024:7.1f} MiB {swap_backed[name] / 1024:14.1f} MiB")
+print(f"  {'total':28} {sum(pss.values()) / 1024:7.1f} MiB {sum(swap_backed.values()) / 1024:14.1f} MiB")
 PY
 }
 
