@@ -79,13 +79,18 @@ docker tag "$versioned_tag" "$stable_tag"
 # drop-in's variable spares it) and curl for the proofs. Not sshd: the baseline role hardens it where it is found.
 derive docker "$APT_INSTALL docker.io docker-cli curl
   mkdir -p /etc/systemd/system/docker.service.d
-  printf '[Service]\\nEnvironment=DOCKER_ALLOW_IPV6_ON_IPV4_INTERFACE=1\\n' >/etc/systemd/system/docker.service.d/molecule.conf"
+  printf '[Service]\\nEnvironment=DOCKER_ALLOW_IPV6_ON_IPV4_INTERFACE=1\\n' >/etc/systemd/system/docker.service.d/molecule.conf" &
+builds=("$!")
 # molecule/stack's S3 host: moto's server (PyPI) behind nginx's TLS.
 derive s3 "$APT_INSTALL nginx-light openssl python3-venv
-  python3 -m venv /opt/moto && /opt/moto/bin/pip install --quiet 'moto[server]'"
+  python3 -m venv /opt/moto && /opt/moto/bin/pip install --quiet 'moto[server]'" &
+builds+=("$!")
 # molecule/cluster's managed PostgreSQL (a provider's, which the collection does not run).
-derive provider "$APT_INSTALL postgresql-17 postgresql-17-pgvector openssl python3-psycopg2"
+derive provider "$APT_INSTALL postgresql-17 postgresql-17-pgvector openssl python3-psycopg2" &
+builds+=("$!")
+# Side by side: each build mostly waits on the mirror and on dpkg. A failed one fails the script.
+for build in "${builds[@]}"; do wait "$build"; done
 
 # Builds of older recipes lose their tags (an image a container still runs stays until that container goes).
-docker image ls --format '{{.Repository}}:{{.Tag}}' "$IMAGE_REPO" | grep -E ":$SUITE(-[a-z]+)?-[0-9a-f]{12}$" \
+docker image ls --format '{{.Repository}}:{{.Tag}}' "$IMAGE_REPO" | grep -E ":$SUITE(-[a-z0-9]+)?-[0-9a-f]{12}$" \
   | grep -v -- "-$recipe_hash$" | xargs -r docker rmi >/dev/null 2>&1 || true
