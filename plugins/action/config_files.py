@@ -20,9 +20,10 @@ class ActionModule(ActionBase):
         template_lookup = self._shared_loader_obj.lookup_loader.get(
             "ansible.builtin.template", loader=self._loader, templar=self._templar
         )
-        module_args["files"] = [
-            self._with_content(dict(entry), template_lookup, task_vars) for entry in module_args.get("files") or []
-        ]
+        for option in ("secret_files", "files"):
+            module_args[option] = [
+                self._with_content(dict(entry), template_lookup, task_vars) for entry in module_args.get(option) or []
+            ]
         result.update(
             self._execute_module(
                 module_name="appstack.platform.config_files", module_args=module_args, task_vars=task_vars

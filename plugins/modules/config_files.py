@@ -19,6 +19,8 @@ description:
   - O(files[].template) and O(files[].src) are read on the controller by the action plugin (from the role's
     C(templates/) and C(files/)); O(files[].vars) are added to the template's variables, as the C(template)
     lookup's C(template_vars).
+  - Files whose contents are secrets go in O(secret_files), whose contents never appear in the task's output, its
+    diff or its logged arguments; the task needs no C(no_log), and the other files keep their diffs.
 author: appstack.platform maintainers (@appstack)
 attributes:
   check_mode:
@@ -26,7 +28,7 @@ attributes:
     description: Reports which files and directories would change; writes and checks nothing.
   diff_mode:
     support: full
-    description: Shows each changed file's content before and after (hide it with C(no_log) for secrets).
+    description: Shows each changed file's content before and after; of O(secret_files), only that they changed.
 options:
   directories:
     description: Directories to create (with their parents) and keep at the given owner, group and mode.
@@ -87,6 +89,47 @@ options:
           - Command checking the candidate before it replaces the file; C(%s) is the candidate's path. Run without a
             shell. A failure leaves the live file untouched and fails the task with the command's output.
         type: str
+  secret_files:
+    description:
+      - Files like O(files) whose contents are secrets, written before O(files). Their contents are masked wherever
+        the module's arguments or results are shown, and no diff shows them.
+      - They have no check of their own, whose output could quote them. A secret whose check shows what it refused
+        belongs in a task of its own with C(no_log).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      dest:
+        description: Absolute path of the file.
+        type: path
+        required: true
+      content:
+        description: >-
+          The file's content. Exactly one of O(secret_files[].content), O(secret_files[].template),
+          O(secret_files[].src).
+        type: str
+      template:
+        description: A template rendered on the controller with the task's variables and O(secret_files[].vars).
+        type: str
+      src:
+        description: A file copied from the controller as it is (text).
+        type: str
+      vars:
+        description: Variables for O(secret_files[].template) only, on top of the task's.
+        type: dict
+      owner:
+        description: Owner's user name or numeric id; left as it is (root for a new file) when unset.
+        type: str
+      group:
+        description: Group name or numeric id; left as it is when unset.
+        type: str
+      mode:
+        description: Octal mode, for example C("0600"); C(0644) for a new file when unset.
+        type: str
+      force:
+        description: Whether an existing file is rewritten; V(false) writes the file only when it is missing.
+        type: bool
+        default: true
   purge:
     description:
       - Directories whose other files (those this task does not write) are removed, for configuration that must
@@ -106,7 +149,7 @@ options:
     description: The user O(validate_commands) run as (through C(runuser)); the task's user when unset.
     type: str
 notes:
-  - Contents travel in the module's arguments; set C(no_log) on tasks whose files hold secrets.
+  - Contents travel in the module's arguments; put secrets in O(secret_files), not in O(files).
 """
 
 EXAMPLES = r"""
@@ -126,21 +169,22 @@ EXAMPLES = r"""
       - [nginx, -t]
   notify: Reload nginx
 
-- name: Write Redis' users, each checked by Redis first
+- name: Write Redis' users, each checked by Redis first, and the configuration that names them
   appstack.platform.config_files:
-    files:
+    secret_files:
       - dest: /etc/redis/users-cache.acl
         template: users.acl.j2
         owner: redis
         group: redis
         mode: "0600"
         validate: /usr/local/lib/appstack/redis-check-config --acl %s
-  no_log: true
+    files:
+      - {dest: /etc/redis/cache.conf, template: redis.conf.j2, owner: redis, group: redis, mode: "0640"}
 """
 
 RETURN = r"""
 changed_files:
-  description: The files written (or, in check mode, that would be), content or attributes.
+  description: The files written (or, in check mode, that would be), content or attributes; O(secret_files) too.
   returned: always
   type: list
   elements: str
@@ -198,6 +242,20 @@ class Refused(Exception):
 
 def argument_spec():
     attributes = {"owner": {"type": "str"}, "group": {"type": "str"}, "mode": {"type": "str"}}
+
+    def file_options(secret):
+        options = {
+            "dest": {"type": "path", "required": True},
+            "content": {"type": "str", "no_log": secret},
+            "template": {"type": "str"},
+            "src": {"type": "str"},
+            "vars": {"type": "dict"},
+            "force": {"type": "bool", "default": True},
+            **attributes,
+        }
+        # A check's output may quote what it refused.
+        return options if secret else {**options, "validate": {"type": "str"}}
+
     return {
         "directories": {
             "type": "list",
@@ -205,21 +263,8 @@ def argument_spec():
             "default": [],
             "options": {"path": {"type": "path", "required": True}, **attributes},
         },
-        "files": {
-            "type": "list",
-            "elements": "dict",
-            "default": [],
-            "options": {
-                "dest": {"type": "path", "required": True},
-                "content": {"type": "str"},
-                "template": {"type": "str"},
-                "src": {"type": "str"},
-                "vars": {"type": "dict"},
-                "force": {"type": "bool", "default": True},
-                "validate": {"type": "str"},
-                **attributes,
-            },
-        },
+        "files": {"type": "list", "elements": "dict", "default": [], "options": file_options(secret=False)},
+        "secret_files": {"type": "list", "elements": "dict", "default": [], "options": file_options(secret=True)},
         "purge": {"type": "list", "elements": "path", "default": []},
         "validate_commands": {"type": "list", "elements": "list", "default": []},
         "validate_user": {"type": "str"},
@@ -339,7 +384,7 @@ class FileSet:
             current, before = None, None
             mode = DEFAULT_FILE_MODE if mode is None else mode
         self.changed.append(dest)
-        if self.module._diff and before != data:
+        if self.module._diff and before != data and not entry["secret"]:
             self.diffs.append(
                 {
                     "before_header": dest,
@@ -393,12 +438,15 @@ class FileSet:
 
 def run(module):
     params = module.params
-    for entry in params["files"]:
+    entries = [dict(entry, secret=True) for entry in params["secret_files"]] + [
+        dict(entry, secret=False) for entry in params["files"]
+    ]
+    for entry in entries:
         if entry.get("content") is None:
             module.fail_json(
                 msg=f"{entry['dest']}: give content, template or src (the action plugin reads the last two)"
             )
-    unknown = unknown_accounts(params["directories"] + params["files"])
+    unknown = unknown_accounts(params["directories"] + entries)
     if unknown and not module.check_mode:
         module.fail_json(msg=f"no such {', '.join(unknown)} on the host: nothing was written")
     changed_directories = [
@@ -406,9 +454,9 @@ def run(module):
     ]
     files = FileSet(module)
     try:
-        for entry in params["files"]:
+        for entry in entries:
             files.write(entry)
-        declared = {entry["dest"] for entry in params["files"]}
+        declared = {entry["dest"] for entry in entries}
         for directory in params["purge"]:
             if os.path.isdir(directory):
                 files.purge(directory, declared)

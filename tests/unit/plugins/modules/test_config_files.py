@@ -6,6 +6,7 @@ import pwd
 import stat
 
 import pytest
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.appstack.platform.plugins.modules import config_files
 from ansible_collections.appstack.platform.tests.unit.plugins.modules.fake_module import Failed, FakeModule
@@ -17,7 +18,7 @@ GROUP = grp.getgrgid(os.getgid()).gr_name
 def files_module(check_mode=False, diff=False, **params):
     module = FakeModule(config_files.argument_spec(), params, check_mode)
     module._diff = diff
-    for entry in module.params["files"]:
+    for entry in module.params["files"] + module.params["secret_files"]:
         entry.setdefault("force", True)
     return module
 
@@ -190,3 +191,28 @@ def test_a_check_that_cannot_run_refuses_the_file_and_leaves_nothing_behind(tmp_
         config_files.run(module)
     assert "could not run" in failed.value.result["msg"] and failed.value.result["refused_by"][0] == "checker"
     assert sorted(os.listdir(tmp_path)) == ["a.conf"] and (tmp_path / "a.conf").read_text() == "old\n"
+
+
+def test_secret_files_are_written_first_and_left_out_of_the_diff(tmp_path):
+    (tmp_path / "app.env").write_text("OLD=1\n")
+    module = files_module(
+        diff=True,
+        files=[entry(tmp_path / "app.env", "MODE=production\n")],
+        secret_files=[entry(tmp_path / "PASSWORD", "hunter2", mode="0600")],
+    )
+    result = config_files.run(module)
+    assert result["changed_files"] == [str(tmp_path / "PASSWORD"), str(tmp_path / "app.env")]
+    assert [diff["after_header"] for diff in result["diff"]] == [str(tmp_path / "app.env")]
+    assert (tmp_path / "PASSWORD").read_text() == "hunter2" and mode_of(tmp_path / "PASSWORD") == 0o600
+
+
+def test_the_argument_spec_masks_secret_contents_and_only_those():
+    validated = ArgumentSpecValidator(config_files.argument_spec()).validate(
+        {
+            "files": [{"dest": "/etc/app/app.env", "content": "MODE=production\n"}],
+            "secret_files": [{"dest": "/etc/app/PASSWORD", "content": "hunter2"}],
+        }
+    )
+    assert validated.error_messages == []
+    assert validated._no_log_values == {"hunter2"}
+    assert "validate" not in config_files.argument_spec()["secret_files"]["options"], "a check's output may quote it"
