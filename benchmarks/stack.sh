@@ -3,7 +3,7 @@
 # its no-op re-run, a deploy of a new image (with a migration, then without), and a rollback under load (wall time,
 # time until the load generator's answers come from the other release, failed requests), a re-run of the same
 # deploy, and the host's memory per component read as PSS (summed RSS would count PostgreSQL's shared buffers once
-# per backend).
+# per backend) with Redis at its cap, for prod alone and with a staging environment beside it (benchmarks/staging/).
 # Not a test: it asserts nothing. It replaces the demo host (`make demo` afterwards gives a fresh one back).
 #   benchmarks/stack.sh
 set -euo pipefail
@@ -74,10 +74,13 @@ under_load() {
 # part of it only swap can take (anonymous memory, and shared memory such as PostgreSQL's buffers). The rest is pages
 # of files, mostly the programs' own code (dockerd, containerd and each container's shim are large Go binaries),
 # which the kernel drops under pressure and reads again when they run.
+# PostgreSQL's shared memory counts at its full size, as when its buffers are warm: PSS only counts the pages a
+# living process has touched, and a page only an exited backend read counts for nobody.
 memory() {
   docker exec -i "$HOST" python3 - <<'PY'
 import collections
 import glob
+import os
 
 GROUPS = {"postgres": "PostgreSQL", "pgbouncer": "PgBouncer", "redis-server": "Redis", "nginx": "nginx",
           "python3": "app (containers)", "dockerd": "Docker engine", "containerd": "Docker engine",
@@ -87,6 +90,8 @@ pss = collections.Counter()
 swap_backed = collections.Counter()
 for rollup in glob.glob("/proc/[0-9]*/smaps_rollup"):
     directory = rollup.rsplit("/", 1)[0]
+    if directory == f"/proc/{os.getpid()}":
+        continue
     try:
         with open(f"{directory}/comm") as comm_file, open(rollup) as rollup_file:
             comm = comm_file.read().strip()
@@ -94,14 +99,47 @@ for rollup in glob.glob("/proc/[0-9]*/smaps_rollup"):
     except (OSError, IndexError, ValueError):
         continue
     group = next((group for prefix, group in GROUPS.items() if comm.startswith(prefix)), OTHER)
-    pss[group] += fields.get("Pss", 0)
-    swap_backed[group] += fields.get("Pss_Anon", 0) + fields.get("Pss_Shmem", 0)
+    shared = 0 if group == "PostgreSQL" else fields.get("Pss_Shmem", 0)
+    pss[group] += fields.get("Pss", 0) - fields.get("Pss_Shmem", 0) + shared
+    swap_backed[group] += fields.get("Pss_Anon", 0) + shared
+# The postmaster's shared segment (shared_memory_type mmap: an anonymous shared mapping of /dev/zero).
+with open("/var/lib/postgresql/17/main/postmaster.pid") as pid_file:
+    postmaster = pid_file.readline().strip()
+with open(f"/proc/{postmaster}/smaps") as smaps:
+    mapping = ""
+    for line in smaps:
+        if line[0] in "0123456789abcdef" and "-" in line.split()[0]:
+            mapping = line.split(maxsplit=5)[5:]
+        elif line.startswith("Size:") and mapping == ["/dev/zero (deleted)\n"]:
+            pss["PostgreSQL"] += int(line.split()[1])
+            swap_backed["PostgreSQL"] += int(line.split()[1])
 print(f"  {'':28} {'PSS':>7}     {'of it not in files':>18}")
 for name in [*dict.fromkeys(GROUPS.values()), OTHER]:
     print(f"  {name:28} {pss[name] / 1024:7.1f} MiB {swap_backed[name] / 1024:14.1f} MiB")
 print(f"  {'total':28} {sum(pss.values()) / 1024:7.1f} MiB {sum(swap_backed.values()) / 1024:14.1f} MiB")
 PY
 }
+
+# Each Redis instance filled to its maxmemory (as the demo app's user), 1 KiB values past the cap: the cache evicts,
+# the broker (noeviction) refuses the rest.
+fill_redis() {
+  local port
+  for port in 6379 6380; do
+    python3 "$results/fill.py" 48000 |
+      docker exec -i -e REDISCLI_AUTH="$(cat .cache/demo/app_redis_password)" "$HOST" \
+        redis-cli --user demo -p "$port" --pipe >/dev/null 2>&1 || true
+  done
+}
+
+# SET commands in Redis' protocol, for redis-cli --pipe.
+cat >"$results/fill.py" <<'PY'
+import sys
+
+value = "x" * 1024
+for number in range(int(sys.argv[1])):
+    key = f"benchmark:fill:{number}"
+    sys.stdout.write(f"*3\r\n$3\r\nSET\r\n${len(key)}\r\n{key}\r\n${len(value)}\r\n{value}\r\n")
+PY
 
 # A deploy's own seconds beyond its services' start, health gate and verification window (the rollout's phases).
 cat >"$results/overhead.py" <<'PY'
@@ -145,6 +183,12 @@ printf 'FROM appstack-demo-app:v2\nENV APP_VERSION=v3\n' | docker exec -i "$HOST
 schemaless_deploy=$(under_load schemaless-deploy playbooks/deploy.yml -e app_image=appstack-demo-app:v3)
 schemaless_phases=$(python3 "$results/overhead.py" "$results/schemaless-deploy.log" "$schemaless_deploy")
 rollback=$(under_load rollback playbooks/rollback.yml)
+fill_redis
+memory_prod=$(memory)
+# The seed's 512 MB host runs staging beside prod: its database, login, site and release added.
+staging_site=$(playbook staging-site playbooks/site.yml -e @benchmarks/staging/site.yml)
+staging_deploy=$(playbook staging-deploy playbooks/deploy.yml -e @benchmarks/staging/site.yml \
+  -e @benchmarks/staging/app.yml)
 
 cat <<EOF
 
@@ -157,6 +201,10 @@ appstack.platform stack benchmark, demo host ($(nproc) cores, $(date -u +%Y-%m-%
   deploy.yml, new image, no migration ${schemaless_deploy}
                                      (${schemaless_phases})
   rollback.yml                       ${rollback}
-memory (PSS) after the rollback:
+  site.yml, staging added            ${staging_site} s
+  deploy.yml, staging's first release ${staging_deploy} s
+memory (PSS), prod after the rollback, Redis at its cap:
+${memory_prod}
+memory (PSS), prod and staging:
 $(memory)
 EOF
