@@ -99,37 +99,15 @@ options:
     elements: dict
     default: []
     suboptions:
-      dest:
-        description: Absolute path of the file.
-        type: path
-        required: true
-      content:
-        description: >-
-          The file's content. Exactly one of O(secret_files[].content), O(secret_files[].template),
-          O(secret_files[].src).
-        type: str
-      template:
-        description: A template rendered on the controller with the task's variables and O(secret_files[].vars).
-        type: str
-      src:
-        description: A file copied from the controller as it is (text).
-        type: str
-      vars:
-        description: Variables for O(secret_files[].template) only, on top of the task's.
-        type: dict
-      owner:
-        description: Owner's user name or numeric id; left as it is (root for a new file) when unset.
-        type: str
-      group:
-        description: Group name or numeric id; left as it is when unset.
-        type: str
-      mode:
-        description: Octal mode, for example C("0600"); C(0644) for a new file when unset.
-        type: str
-      force:
-        description: Whether an existing file is rewritten; V(false) writes the file only when it is missing.
-        type: bool
-        default: true
+      dest: {description: "As O(files[].dest).", type: path, required: true}
+      content: {description: "As O(files[].content).", type: str}
+      template: {description: "As O(files[].template).", type: str}
+      src: {description: "As O(files[].src).", type: str}
+      vars: {description: "As O(files[].vars).", type: dict}
+      owner: {description: "As O(files[].owner).", type: str}
+      group: {description: "As O(files[].group).", type: str}
+      mode: {description: "As O(files[].mode).", type: str}
+      force: {description: "As O(files[].force).", type: bool, default: true}
   purge:
     description:
       - Directories whose other files (those this task does not write) are removed, for configuration that must
