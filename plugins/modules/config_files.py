@@ -242,7 +242,14 @@ def argument_spec():
             "options": {"path": {"type": "path", "required": True}, **attributes},
         },
         "files": {"type": "list", "elements": "dict", "default": [], "options": file_options(secret=False)},
-        "secret_files": {"type": "list", "elements": "dict", "default": [], "options": file_options(secret=True)},
+        # The paths are not secret, the contents are (their suboption).
+        "secret_files": {
+            "type": "list",
+            "elements": "dict",
+            "default": [],
+            "no_log": False,
+            "options": file_options(secret=True),
+        },
         "purge": {"type": "list", "elements": "path", "default": []},
         "validate_commands": {"type": "list", "elements": "list", "default": []},
         "validate_user": {"type": "str"},
