@@ -147,17 +147,27 @@ EXAMPLES = r"""
       - [nginx, -t]
   notify: Reload nginx
 
-- name: Write Redis' users, each checked by Redis first, and the configuration that names them
+- name: Write an app's environment file (its diff shown) and its secrets (masked), in one call
   appstack.platform.config_files:
+    directories:
+      - {path: /etc/appstack/shop/secrets, owner: root, group: root, mode: "0755"}
+    files:
+      - {dest: /etc/appstack/shop/app.env, content: "MODE=production\n", owner: root, group: root, mode: "0600"}
     secret_files:
+      - {dest: /etc/appstack/shop/secrets/DATABASE_URL, content: "{{ shop_database_url }}", owner: "1000",
+         group: root, mode: "0600"}
+
+# A check of secrets may quote what it refused: such files go in `files` of a task of their own, with no_log.
+- name: Write Redis' users, each checked by Redis first
+  appstack.platform.config_files:
+    files:
       - dest: /etc/redis/users-cache.acl
         template: users.acl.j2
         owner: redis
         group: redis
         mode: "0600"
         validate: /usr/local/lib/appstack/redis-check-config --acl %s
-    files:
-      - {dest: /etc/redis/cache.conf, template: redis.conf.j2, owner: redis, group: redis, mode: "0640"}
+  no_log: true
 """
 
 RETURN = r"""
