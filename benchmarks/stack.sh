@@ -106,13 +106,14 @@ for rollup in glob.glob("/proc/[0-9]*/smaps_rollup"):
 with open("/var/lib/postgresql/17/main/postmaster.pid") as pid_file:
     postmaster = pid_file.readline().strip()
 with open(f"/proc/{postmaster}/smaps") as smaps:
-    mapping = ""
+    in_segment = False
     for line in smaps:
         if line[0] in "0123456789abcdef" and "-" in line.split()[0]:
-            mapping = line.split(maxsplit=5)[5:]
-        elif line.startswith("Size:") and mapping == ["/dev/zero (deleted)\n"]:
-            pss["PostgreSQL"] += int(line.split()[1])
-            swap_backed["PostgreSQL"] += int(line.split()[1])
+            in_segment = line.rstrip("\n").endswith(" /dev/zero (deleted)")
+        elif line.startswith("Size:") and in_segment:
+            segment_kib = int(line.split()[1])
+            pss["PostgreSQL"] += segment_kib
+            swap_backed["PostgreSQL"] += segment_kib
 print(f"  {'':28} {'PSS':>7}     {'of it not in files':>18}")
 for name in [*dict.fromkeys(GROUPS.values()), OTHER]:
     print(f"  {name:28} {pss[name] / 1024:7.1f} MiB {swap_backed[name] / 1024:14.1f} MiB")
