@@ -4,6 +4,8 @@
 # time until the load generator's answers come from the other release, failed requests), a re-run of the same
 # deploy, and the host's memory per component read as PSS (summed RSS would count PostgreSQL's shared buffers once
 # per backend) with Redis at its cap, for prod alone and with a staging environment beside it (benchmarks/staging/).
+# First, Ansible's own cost here (a play of one task, and each task more): this machine's pace moves by a third from
+# one hour to the next, and the figures are read in tasks of it.
 # Not a test: it asserts nothing. It replaces the demo host (`make demo` afterwards gives a fresh one back).
 #   benchmarks/stack.sh
 set -euo pipefail
@@ -166,6 +168,15 @@ traffic = f"traffic on the other release after {min(moved):.1f} s" if moved else
 print(f"{wall} s, {traffic}, {summary['failed']}/{summary['requests']} requests failed")
 PY
 
+# Ansible's own cost on this machine, the unit the figures above it are read in: a play of `ping` tasks through the
+# inventory's connection with become, as the roles' tasks run (its argument: how many).
+ping_play() {
+  printf -- '- name: Pings\n  hosts: %s\n  gather_facts: false\n  become: true\n  tasks:\n' "$HOST"
+  for _ in $(seq "$1"); do printf -- '    - name: Ping\n      ansible.builtin.ping:\n'; done
+}
+ping_play 1 >"$results/ping-1.yml"
+ping_play 11 >"$results/ping-11.yml"
+
 scripts/setup.sh >/dev/null
 scripts/demo.sh destroy
 ANSIBLE_CALLBACKS_ENABLED=ansible.posix.timer scripts/demo.sh >"$results/demo.log" 2>&1 || { tail -n 40 "$results/demo.log" >&2; exit 1; }
@@ -175,6 +186,9 @@ first_deploy=$(took_seconds <"$results/demo.log" | tail -n 1)
 docker cp molecule/shared/load.py "$HOST:/usr/local/lib/appstack-load.py"
 docker save appstack-demo-app:v2 | docker exec -i "$HOST" docker load >/dev/null
 
+one_ping=$(playbook ping-1 "$results/ping-1.yml")
+eleven_pings=$(playbook ping-11 "$results/ping-11.yml")
+task_cost=$(python3 -c 'import sys; print(f"{(float(sys.argv[2]) - float(sys.argv[1])) / 10:.2f}")' "$one_ping" "$eleven_pings")
 noop_site=$(playbook noop-site playbooks/site.yml)
 noop_site_tasks=$(grep -c '^TASK ' "$results/noop-site.log")
 deploy=$(under_load deploy playbooks/deploy.yml -e app_image=appstack-demo-app:v2)
@@ -194,6 +208,7 @@ staging_deploy=$(playbook staging-deploy playbooks/deploy.yml -e @benchmarks/sta
 cat <<EOF
 
 appstack.platform stack benchmark, demo host ($(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD))
+  Ansible alone                      ${one_ping} s for a play of one task, ${task_cost} s for each task more
   site.yml, fresh host               ${fresh_site} s
   deploy.yml, first release          ${first_deploy} s
   site.yml, no-op re-run             ${noop_site} s (${noop_site_tasks} tasks)
