@@ -168,7 +168,7 @@ traffic = f"traffic on the other release after {min(moved):.1f} s" if moved else
 print(f"{wall} s, {traffic}, {summary['failed']}/{summary['requests']} requests failed")
 PY
 
-# Ansible's own cost on this machine, the unit the figures above it are read in: a play of `ping` tasks through the
+# Ansible's own cost on this machine, the unit the other figures are read in: a play of `ping` tasks through the
 # inventory's connection with become, as the roles' tasks run (its argument: how many).
 ping_play() {
   printf -- '- name: Pings\n  hosts: %s\n  gather_facts: false\n  become: true\n  tasks:\n' "$HOST"
