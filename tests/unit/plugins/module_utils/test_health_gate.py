@@ -1,4 +1,7 @@
+import http.server
 import io
+import ssl
+import threading
 import urllib.error
 
 import pytest
@@ -48,6 +51,46 @@ def test_http_probe_passes_on_the_expected_status(monkeypatch, http_response):
     monkeypatch.setattr(health_gate, "open_url", lambda url, **kw: http_response(200, b'{"status": "ok"}'))
     result = http_probe("http://127.0.0.1:8001/health", timeout=1)()
     assert result.ok and result.status == 200 and result.body == '{"status": "ok"}'
+
+
+@pytest.fixture
+def loopback_server():
+    """A real HTTP server on loopback: 200 on /health, 503 elsewhere, and the paths it was asked for."""
+    asked = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            status = 200 if self.path == "/health" else 503
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok" if status == 200 else b"no")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    server.shutdown()
+    server.server_close()
+
+
+def test_http_probes_make_one_tls_context_for_all_their_requests(loopback_server, monkeypatch):
+    base, asked = loopback_server
+    made = []
+    real_create_default_context = ssl.create_default_context
+    monkeypatch.setattr(ssl, "create_default_context", lambda *a, **kw: made.append(1) or real_create_default_context())
+    health_gate._tls_context.cache_clear()
+    probe = http_probe(f"{base}/health", timeout=5)
+    results = [probe() for _attempt in range(5)] + [http_probe(f"{base}/other", timeout=5)()]
+    assert [(result.ok, result.status, result.body) for result in results] == [(True, 200, "ok")] * 5 + [
+        (False, 503, "no")
+    ]
+    assert asked == ["/health"] * 5 + ["/other"]
+    assert len(made) == 1
 
 
 def test_http_probe_records_an_error_status_with_its_body(monkeypatch):
