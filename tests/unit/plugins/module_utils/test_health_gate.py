@@ -82,7 +82,12 @@ def test_http_probes_make_one_tls_context_for_all_their_requests(loopback_server
     base, asked = loopback_server
     made = []
     real_create_default_context = ssl.create_default_context
-    monkeypatch.setattr(ssl, "create_default_context", lambda *a, **kw: made.append(1) or real_create_default_context())
+
+    def counted_create_default_context(*args, **kwargs):
+        made.append(1)
+        return real_create_default_context(*args, **kwargs)
+
+    monkeypatch.setattr(ssl, "create_default_context", counted_create_default_context)
     health_gate._tls_context.cache_clear()
     probe = http_probe(f"{base}/health", timeout=5)
     results = [probe() for _attempt in range(5)] + [http_probe(f"{base}/other", timeout=5)()]
