@@ -83,6 +83,9 @@ options:
       - The release's image and configuration files (O(env_file), O(secrets_dir), O(env_secrets_dir)) come from the
         ledger (its containers are kept, so are they), so it runs with the secrets it was released with; those three
         options are not given with it. The other options are the ones given now.
+      - A rollback migrates nothing and reads no migration state (it needs neither the database nor another image);
+        its record carries the revision of the record of the release it replaces, and when the release was released
+        at another revision, the heads the database gained since are returned in RV(database_ahead) and warned of.
       - The release was proven when it was released, and the one serving is the reason to leave, so traffic moves as
         soon as the release is back. Its health gate passes on one healthy answer (not O(health.successes)), the
         smoke test probes each path once, and the verification through nginx is one probe (not O(verify_seconds)),
@@ -264,7 +267,10 @@ options:
     type: int
     default: 3
   migration_revision:
-    description: Database revision this release expects, recorded in the ledger.
+    description:
+      - Revision the database is at once this release's migrations ran (the C(revision_after) of
+        M(appstack.platform.db_migrate)), recorded in the ledger. Not with O(rollback_to), which takes it from the
+        ledger.
     type: str
   ledger_dir:
     description: Directory of the per-application release ledgers.
@@ -339,6 +345,15 @@ reconciled:
   type: dict
   returned: when something was reconciled
   sample: {active_release: 3f9a1c0b7d21, stopped: [demo-prod-web-0b1c2d3e4f50], interrupted: [3f9a1c0b7d21]}
+database_ahead:
+  description:
+    - After a rollback, the database's heads (each app's newest migration for Django) that the release was not
+      released with, from the two ledger records' revisions when both are known; empty when none.
+    - Migrations applied since the release was released, which the rollback did not revert.
+  type: list
+  elements: str
+  returned: when a rollback rolled out
+  sample: [notes.0002_note_pinned]
 lock_waited:
   description: Seconds this run waited for another run of the service.
   type: float
@@ -367,6 +382,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.appstack.platform.plugins.module_utils import (
     app_container,
+    migration_state,
     nginx_upstream,
     release_plan,
     release_static,
@@ -574,7 +590,8 @@ class Rollout:
         serving = self.serving_container()
         serving_labels = _release_labels(serving)
         previous = serving_labels.get("release")
-        image, reference, config = self.release_source(previous)
+        target = self.rollback_target(previous) if self.params["rollback_to"] else None
+        image, reference, config = self.release_source(target)
         missing = app_container.missing(config)
         if missing and self.module.check_mode and not self.params["rollback_to"]:
             # A changed configuration is written to a directory of its own, which check mode did not write.
@@ -604,6 +621,7 @@ class Rollout:
         if self.module.check_mode:
             return dict(result, outcome="would_roll_out", changed=True, container=self.container_name(release))
 
+        revision, ahead = self.database_revision(target, previous)
         record = {
             "service": self.params["service"],
             "release": release,
@@ -613,7 +631,7 @@ class Rollout:
             "image_id": image.id,
             "config_hash": spec_hash,
             **self.config,
-            "migration_revision": self.params["migration_revision"],
+            "migration_revision": revision,
             "started": _now(),
         }
         try:
@@ -628,25 +646,39 @@ class Rollout:
                 phases=self.phases,
             )
         self.record_outcome(record, outcome="succeeded")
+        if ahead:
+            self.module.warn(
+                f"{self.prefix}: the database has {', '.join(ahead)} since release {release} was released (at "
+                f"{target['migration_revision']}); a rollback reverts no migration: the release runs on the newer "
+                "schema"
+            )
         return dict(
-            result, outcome="succeeded", changed=True, container=new.name, phases=self.phases, **self.port_result(new)
+            result,
+            outcome="succeeded",
+            changed=True,
+            container=new.name,
+            phases=self.phases,
+            **self.port_result(new),
+            **({"database_ahead": ahead} if target else {}),
         )
+
+    def database_revision(self, target, serving_release):
+        """The revision the ledger records for this rollout, and for a rollback what the database gained since its
+        release was released. A rollback migrates nothing: the database is where the release it replaces left it."""
+        if target is None:
+            return self.params["migration_revision"], []
+        replaced = self.ledger.find(self.params["service"], serving_release) if serving_release else None
+        revision = (replaced or {}).get("migration_revision")
+        return revision, migration_state.heads_since(target.get("migration_revision"), revision)
 
     def use_config(self, config):
         """Release with this env file and secrets directory; their values are masked in everything returned."""
         self.config = config
         self.module.no_log_values.update(app_container.secret_values(config))
 
-    def release_source(self, serving_release):
-        """The image to release, the reference the ledger keeps for it, and the configuration files: O(image) with
-        O(env_file) and O(secrets_dir), or a rollback target's image with the files it was released with.
-
-        A rollback target whose image was pruned is pulled again by its reference when it has one (a registry
-        image), and refused when what the registry now serves under it is another image.
-        """
+    def rollback_target(self, serving_release):
+        """The ledger record of the release O(rollback_to) names."""
         target = self.params["rollback_to"]
-        if not target:
-            return self.client.images.get(self.params["image"]), self.params["image"], self.config
         service = self.params["service"]
         if target == "previous":
             record = self.ledger.previous_good(service, serving_release)
@@ -659,6 +691,18 @@ class Rollout:
                 succeeded_releases=succeeded,
                 serving_release=serving_release,
             )
+        return record
+
+    def release_source(self, record):
+        """The image to release, the reference the ledger keeps for it, and the configuration files: O(image) with
+        O(env_file) and O(secrets_dir), or a rollback target's image (its ledger ``record``) with the files it was
+        released with.
+
+        A rollback target whose image was pruned is pulled again by its reference when it has one (a registry
+        image), and refused when what the registry now serves under it is another image.
+        """
+        if record is None:
+            return self.client.images.get(self.params["image"]), self.params["image"], self.config
         reference, image_id = record.get("image") or record["image_id"], record["image_id"]
         described = f"release {record['release']} of {self.prefix} (image {reference}, id {image_id})"
         config = app_container.config_of(record)
@@ -1121,7 +1165,7 @@ def main():
         argument_spec=argument_spec(),
         required_if=[("kind", "web", ("slot_ports", "upstream_file"))],
         required_one_of=[("image", "rollback_to")],
-        mutually_exclusive=[("rollback_to", name) for name in app_container.CONFIG_OPTIONS],
+        mutually_exclusive=[("rollback_to", name) for name in (*app_container.CONFIG_OPTIONS, "migration_revision")],
         supports_check_mode=True,
     )
     if DOCKER_IMPORT_ERROR:

@@ -106,12 +106,6 @@ options:
         run. Short, so a hung read cannot hold the lock for the length of a migration.
     type: float
     default: 120
-  plan_only:
-    description:
-      - Read the state and report the pending migrations as check mode does, and change nothing (C(changed) is
-        false). A rollback uses it to record the revision the database is at.
-    type: bool
-    default: false
   backup:
     description: Take a backup before applying migrations.
     type: bool
@@ -500,7 +494,6 @@ def argument_spec():
         "lock_timeout": {"type": "float", "default": 300},
         "timeout": {"type": "float", "default": 1800},
         "state_timeout": {"type": "float", "default": 120},
-        "plan_only": {"type": "bool", "default": False},
         "backup": {"type": "bool", "default": True},
         "backup_dir": {"type": "path", "default": "/var/backups/appstack/migrations"},
         "backup_command": {"type": "list", "elements": "str"},
@@ -534,18 +527,17 @@ def main():
     problem = argument_problems(module.params)
     if problem:
         module.fail_json(msg=problem)
-    planning = module.check_mode or module.params["plan_only"]
     if DOCKER_IMPORT_ERROR:
-        if planning:
+        if module.check_mode:
             exit_unplanned(module, "Docker SDK not installed yet: assuming every migration is pending")
         module.fail_json(msg=missing_required_lib("docker (python3-docker)"), exception=DOCKER_IMPORT_ERROR)
-    if PSYCOPG_IMPORT_ERROR and not planning:
+    if PSYCOPG_IMPORT_ERROR and not module.check_mode:
         module.fail_json(msg=missing_required_lib("psycopg (python3-psycopg)"), exception=PSYCOPG_IMPORT_ERROR)
     try:
         client = docker.from_env()
         client.images.get(module.params["image"])
     except docker.errors.ImageNotFound:
-        if planning:
+        if module.check_mode:
             exit_unplanned(
                 module, f"image {module.params['image']} is not on this host yet: cannot list pending migrations"
             )
@@ -554,7 +546,7 @@ def main():
         module.fail_json(msg=f"Docker error: {error}", exception=traceback.format_exc())
     missing = app_container.missing(app_container.config_of(module.params))
     if missing:
-        if planning:
+        if module.check_mode:
             # A changed configuration gets a directory of its own, which check mode did not write.
             exit_unplanned(
                 module,
@@ -563,9 +555,7 @@ def main():
         module.fail_json(msg=f"the release's configuration ({', '.join(missing)}) is not on this host: write it first")
     migration = Migration(module, client)
     try:
-        result = migration.plan() if planning else run_locked(module, migration)
-        if module.params["plan_only"]:
-            result["changed"] = False
+        result = migration.plan() if module.check_mode else run_locked(module, migration)
     except MigrationFailed as failure:
         module.fail_json(msg=str(failure), **failure.details)
     except docker.errors.DockerException as error:
@@ -574,9 +564,9 @@ def main():
 
 
 def exit_unplanned(module, why):
-    """A plan that cannot read the state: every migration is possibly pending (in check mode, a change)."""
+    """Check mode that cannot read the state: every migration is possibly pending, so a change is reported."""
     module.warn(why)
-    module.exit_json(changed=not module.params["plan_only"], pending=None, applied=[], backup_id=None)
+    module.exit_json(changed=True, pending=None, applied=[], backup_id=None)
 
 
 def run_locked(module, migration):

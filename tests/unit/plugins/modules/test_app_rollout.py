@@ -303,6 +303,22 @@ def test_a_rollback_moves_traffic_on_one_healthy_answer_where_a_release_needs_it
         roll_out(host, image="demo:v1", memory="64m")
 
 
+def test_a_rollback_records_the_revision_the_replaced_release_left_and_names_what_the_database_gained(host):
+    roll_out(host, migration_revision="0002")
+    roll_out(host, image="demo:v2", migration_revision="0003")
+    back = roll_out(host, image=None, rollback_to="previous")
+    assert host.ledger()[-1]["migration_revision"] == "0003"
+    assert back["database_ahead"] == ["0003"]
+    assert host.last_module.warnings == [
+        f"demo-prod-web: the database has 0003 since release {back['release']} was released (at 0002); a rollback "
+        "reverts no migration: the release runs on the newer schema"
+    ]
+
+    forward = roll_out(host, image=None, rollback_to=back["previous_release"])
+    assert forward["database_ahead"] == [] and host.last_module.warnings == []
+    assert host.ledger()[-1]["migration_revision"] == "0003"
+
+
 def test_rollback_to_a_named_release_and_to_an_unknown_one(host):
     roll_out(host)
     second = roll_out(host, image="demo:v2")

@@ -344,15 +344,6 @@ def test_a_release_configuration_not_written_yet_is_reported_and_nothing_runs(tm
         assert result["msg"].endswith("releases/b/app.env) is not on this host: write it first")
 
 
-def test_plan_only_reads_the_state_outside_check_mode_and_changes_nothing(monkeypatch):
-    engine = FakeAlembicEngine(revision="0002")
-    module = migration_module(plan_only=True)
-    result = run_main(monkeypatch, module, engine)
-    assert [run[1][-1] for run in engine.runs] == ["current", "history"]
-    assert result["changed"] is False
-    assert result["pending"] == ["0003"] and result["revision_after"] == "0002" and result["applied"] == []
-
-
 def test_the_one_off_containers_get_the_services_environment_and_secrets(tmp_path):
     secrets, env_secrets = tmp_path / "secrets", tmp_path / "env-secrets"
     secrets.mkdir()
