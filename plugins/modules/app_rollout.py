@@ -84,8 +84,9 @@ options:
         ledger (its containers are kept, so are they), so it runs with the secrets it was released with; those three
         options are not given with it. The other options are the ones given now.
       - A rollback migrates nothing and reads no migration state (it needs neither the database nor another image);
-        its record carries the revision of the record of the release it replaces, and when the release was released
-        at another revision, the heads the database gained since are returned in RV(database_ahead) and warned of.
+        its record carries the revision of the record of the release it replaces, and when the release was last
+        deployed (not rolled back to) at another revision, the heads the database gained since are returned in
+        RV(database_ahead) and warned of.
       - The release was proven when it was released, and the one serving is the reason to leave, so traffic moves as
         soon as the release is back. Its health gate passes on one healthy answer (not O(health.successes)), the
         smoke test probes each path once, and the verification through nginx is one probe (not O(verify_seconds)),
@@ -347,9 +348,10 @@ reconciled:
   sample: {active_release: 3f9a1c0b7d21, stopped: [demo-prod-web-0b1c2d3e4f50], interrupted: [3f9a1c0b7d21]}
 database_ahead:
   description:
-    - After a rollback, the database's heads (each app's newest migration for Django) that the release was not
-      released with, from the two ledger records' revisions when both are known; empty when none.
-    - Migrations applied since the release was released, which the rollback did not revert.
+    - After a rollback, the database's heads (each app's newest migration for Django) that it was not at when the
+      release was last deployed (not rolled back to), from the ledger's revisions when both are known; empty when
+      none.
+    - Migrations applied since the release was last deployed, which the rollback did not revert.
   type: list
   elements: str
   returned: when a rollback rolled out
@@ -621,7 +623,7 @@ class Rollout:
         if self.module.check_mode:
             return dict(result, outcome="would_roll_out", changed=True, container=self.container_name(release))
 
-        revision, ahead = self.database_revision(target, previous)
+        revision, released_revision, ahead = self.database_revision(target, previous)
         record = {
             "service": self.params["service"],
             "release": release,
@@ -648,9 +650,8 @@ class Rollout:
         self.record_outcome(record, outcome="succeeded")
         if ahead:
             self.module.warn(
-                f"{self.prefix}: the database has {', '.join(ahead)} since release {release} was released (at "
-                f"{target['migration_revision']}); a rollback reverts no migration: the release runs on the newer "
-                "schema"
+                f"{self.prefix}: the database has {', '.join(ahead)} since release {release} was deployed (at "
+                f"{released_revision}); a rollback reverts no migration: the release runs on the newer schema"
             )
         return dict(
             result,
@@ -663,13 +664,16 @@ class Rollout:
         )
 
     def database_revision(self, target, serving_release):
-        """The revision the ledger records for this rollout, and for a rollback what the database gained since its
-        release was released. A rollback migrates nothing: the database is where the release it replaces left it."""
+        """The revision the ledger records for this rollout; for a rollback, also the revision its release was last
+        deployed at, and what the database gained since. A rollback migrates nothing: the database is where the
+        release it replaces left it (a rollback record's revision is inherited, so it says nothing of the release)."""
         if target is None:
-            return self.params["migration_revision"], []
-        replaced = self.ledger.find(self.params["service"], serving_release) if serving_release else None
+            return self.params["migration_revision"], None, []
+        service = self.params["service"]
+        replaced = self.ledger.find(service, serving_release) if serving_release else None
         revision = (replaced or {}).get("migration_revision")
-        return revision, migration_state.heads_since(target.get("migration_revision"), revision)
+        released = (self.ledger.released(service, target["release"]) or {}).get("migration_revision")
+        return revision, released, migration_state.heads_since(released, revision)
 
     def use_config(self, config):
         """Release with this env file and secrets directory; their values are masked in everything returned."""

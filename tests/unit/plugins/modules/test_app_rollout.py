@@ -310,13 +310,18 @@ def test_a_rollback_records_the_revision_the_replaced_release_left_and_names_wha
     assert host.ledger()[-1]["migration_revision"] == "0003"
     assert back["database_ahead"] == ["0003"]
     assert host.last_module.warnings == [
-        f"demo-prod-web: the database has 0003 since release {back['release']} was released (at 0002); a rollback "
+        f"demo-prod-web: the database has 0003 since release {back['release']} was deployed (at 0002); a rollback "
         "reverts no migration: the release runs on the newer schema"
     ]
 
-    forward = roll_out(host, image=None, rollback_to=back["previous_release"])
+    forward = roll_out(host, image=None, rollback_to="previous")
+    assert forward["release"] == back["previous_release"]
     assert forward["database_ahead"] == [] and host.last_module.warnings == []
     assert host.ledger()[-1]["migration_revision"] == "0003"
+
+    # The first rollback's record carries 0003 too, inherited: the release was still deployed at 0002.
+    again = roll_out(host, image=None, rollback_to="previous")
+    assert again["release"] == back["release"] and again["database_ahead"] == ["0003"]
 
 
 def test_rollback_to_a_named_release_and_to_an_unknown_one(host):
