@@ -120,12 +120,12 @@ def parse_command(pending_output):
     return State(None, [line for line in _lines(pending_output) if not line.startswith("#")])
 
 
-def heads_since(released_revision, revision):
-    """The heads of ``revision`` (as a `State` joins them) that ``released_revision`` does not have: what a database
-    gained after a release was released at ``released_revision``. Empty when either is unknown."""
-    if not released_revision or not revision:
+def heads_since(deployed_revision, revision):
+    """The heads of ``revision`` (as a `State` joins them) that ``deployed_revision`` does not have: what a database
+    gained after a release was deployed at ``deployed_revision``. Empty when either is unknown."""
+    if not deployed_revision or not revision:
         return []
-    return sorted(set(revision.split(",")) - set(released_revision.split(",")))
+    return sorted(set(revision.split(",")) - set(deployed_revision.split(",")))
 
 
 def applied_between(before, after):

@@ -91,7 +91,7 @@ class ReleaseLedger:
         """The newest succeeded record of ``release`` for ``service``, or None."""
         return next((r for r in self.succeeded(service) if r["release"] == release), None)
 
-    def released(self, service, release):
+    def last_deployed(self, service, release):
         """The newest succeeded record of a deploy (not a rollback) of ``release`` for ``service``, or None."""
         return next((r for r in self.succeeded(service) if r["release"] == release and not r.get("rollback_to")), None)
 

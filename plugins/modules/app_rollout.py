@@ -623,7 +623,7 @@ class Rollout:
         if self.module.check_mode:
             return dict(result, outcome="would_roll_out", changed=True, container=self.container_name(release))
 
-        revision, released_revision, ahead = self.database_revision(target, previous)
+        revision, deployed_revision, ahead = self.database_revision(target, previous)
         record = {
             "service": self.params["service"],
             "release": release,
@@ -651,7 +651,7 @@ class Rollout:
         if ahead:
             self.module.warn(
                 f"{self.prefix}: the database has {', '.join(ahead)} since release {release} was deployed (at "
-                f"{released_revision}); a rollback reverts no migration: the release runs on the newer schema"
+                f"{deployed_revision}); a rollback reverts no migration: the release runs on the newer schema"
             )
         return dict(
             result,
@@ -672,8 +672,8 @@ class Rollout:
         service = self.params["service"]
         replaced = self.ledger.find(service, serving_release) if serving_release else None
         revision = (replaced or {}).get("migration_revision")
-        released = (self.ledger.released(service, target["release"]) or {}).get("migration_revision")
-        return revision, released, migration_state.heads_since(released, revision)
+        deployed = (self.ledger.last_deployed(service, target["release"]) or {}).get("migration_revision")
+        return revision, deployed, migration_state.heads_since(deployed, revision)
 
     def use_config(self, config):
         """Release with this env file and secrets directory; their values are masked in everything returned."""

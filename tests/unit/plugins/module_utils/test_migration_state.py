@@ -133,7 +133,7 @@ def test_applied_between_keeps_apply_order():
     assert migration_state.applied_between(before, after) == ["0002", "0003"]
 
 
-def test_heads_since_a_release_are_the_database_s_heads_it_was_not_released_with():
+def test_heads_since_a_deploy_are_the_database_s_heads_it_was_not_deployed_at():
     assert migration_state.heads_since("0002", "0003") == ["0003"]
     assert migration_state.heads_since("admin.0003,notes.0001_initial", "admin.0003,notes.0002_pinned,tags.0001") == [
         "notes.0002_pinned",
