@@ -87,13 +87,13 @@ class ReleaseLedger:
         """The newest succeeded release of ``service`` other than ``current_release``, or None."""
         return next((r for r in self.succeeded(service) if r["release"] != current_release), None)
 
-    def find(self, service, release):
-        """The newest succeeded record of ``release`` for ``service``, or None."""
-        return next((r for r in self.succeeded(service) if r["release"] == release), None)
-
-    def last_deployed(self, service, release):
-        """The newest succeeded record of a deploy (not a rollback) of ``release`` for ``service``, or None."""
-        return next((r for r in self.succeeded(service) if r["release"] == release and not r.get("rollback_to")), None)
+    def find(self, service, release, deployed=False):
+        """The newest succeeded record of ``release`` for ``service`` (with ``deployed``, of a deploy, not a
+        rollback), or None."""
+        return next(
+            (r for r in self.succeeded(service) if r["release"] == release and not (deployed and r.get("rollback_to"))),
+            None,
+        )
 
 
 def _fsync_directory(directory):

@@ -672,7 +672,7 @@ class Rollout:
         service = self.params["service"]
         replaced = self.ledger.find(service, serving_release) if serving_release else None
         revision = (replaced or {}).get("migration_revision")
-        deployed = (self.ledger.last_deployed(service, target["release"]) or {}).get("migration_revision")
+        deployed = (self.ledger.find(service, target["release"], deployed=True) or {}).get("migration_revision")
         return revision, deployed, migration_state.heads_since(deployed, revision)
 
     def use_config(self, config):
