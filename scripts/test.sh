@@ -35,9 +35,10 @@ done
 checks=("$@")
 [ "${#checks[@]}" -gt 0 ] || checks=(lint unit sanity collection "${scenarios[@]}")
 
-# Only the Molecule scenarios need the host part (Docker engine, base image, root on a fresh machine).
+# Only the Molecule scenarios need the host part (Docker engine, base image, root on a fresh machine) and the venvs
+# of the tools they alone use.
 setup_part=python
-case " ${checks[*]} " in *" molecule:"*) setup_part=all ;; esac
+case " ${checks[*]} " in *" molecule:"*) setup_part=tests ;; esac
 if ! scripts/setup.sh "$setup_part"; then
   echo "setup failed: nothing was tested"
   echo "summary: 0 passed, 1 failed"
