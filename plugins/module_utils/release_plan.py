@@ -40,7 +40,7 @@ def unused_configs(names, root, paths_in_use):
     """Names of the configuration directories under ``root`` that none of ``paths_in_use`` (the env files and secret
     directories of every container, running or kept) lies in."""
     in_use = {
-        os.path.relpath(path, root).split(os.sep)[0]
+        os.path.relpath(path, root).split(os.sep, maxsplit=1)[0]
         for path in paths_in_use
         if path and os.path.commonpath([os.path.abspath(path), os.path.abspath(root)]) == os.path.abspath(root)
     }
