@@ -2,11 +2,11 @@
 # Everything the tests and the demo need on this machine, each part skipped when already in place.
 #   scripts/setup.sh          the host part (host packages and a Docker engine, the base image; root on a fresh
 #                             machine) and the Python part: what the demo needs
-#   scripts/setup.sh python   the Python part alone (the venv, the source tree on an import path, and venvs of the
-#                             oldest and the newest ansible-core the collection supports): what lint, unit tests,
-#                             sanity (under the newest too) and the collection build need, as any user, without Docker
-#   scripts/setup.sh tests    both, and sslyze (the nginx scenario's TLS scan): what the scenarios need (molecule/
-#                             cluster runs playbooks under the oldest and the newest ansible-core)
+#   scripts/setup.sh python   the Python part alone (the venv, the source tree on an import path, a venv of the
+#                             newest ansible-core): what lint, unit tests, sanity (under the newest too) and the
+#                             collection build need, as any user, without Docker
+#   scripts/setup.sh tests    both, and what only the scenarios use: sslyze (the nginx scenario's TLS scan) and a
+#                             venv of the oldest ansible-core the collection supports (molecule/cluster)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,13 +49,14 @@ python_of() {
 # Beside the base image's build and the main venv's: they wait on the network and on dpkg more than on the CPU.
 core_venvs=()
 if [ "$PART" != all ]; then
-  make_venv .cache/ansible/oldest tests/tools/ansible-oldest-requirements.txt & core_venvs+=($!)
   newest_python=$(python_of 3.13)
   make_venv .cache/ansible/newest tests/tools/ansible-newest-requirements.txt "$newest_python" & core_venvs+=($!)
 fi
+[ "$PART" != tests ] || { make_venv .cache/ansible/oldest tests/tools/ansible-oldest-requirements.txt & core_venvs+=($!); }
 
 [ "$PART" = python ] || { scripts/host-setup.sh && scripts/build-base-image.sh; }
 make_venv "$VENV" "$REQUIREMENTS"
+# sslyze (the nginx scenario's TLS scan) pins a cryptography older than ansible-core's: a venv of its own.
 [ "$PART" != tests ] || make_venv .cache/tools/sslyze tests/tools/sslyze-requirements.txt
 for pid in "${core_venvs[@]}"; do wait "$pid"; done
 
