@@ -7,7 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
-readonly CHECKOUT=$PWD
 
 # test_under NAME BIN_DIR: both test kinds with the ansible-test and Python of BIN_DIR, in a copy of their own.
 test_under() {
@@ -18,8 +17,8 @@ test_under() {
   printf '[ansible-test] %s: %s\n' "$name" "$("$bin_dir/ansible" --version | head -n 1)" >&2
   rm -rf "$copy"
   mkdir -p "$copy" "$root/home"
-  (cd "$CHECKOUT" && git ls-files -z --cached --others --exclude-standard) \
-    | (cd "$CHECKOUT" && tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$copy"
+  git ls-files -z --cached --others --exclude-standard \
+    | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C "$copy"
 
   # ansible-test bootstraps pip in each venv with get-pip.py from a host that is unreachable here. The stand-in it
   # finds in its cache bootstraps pip with CPython's own ensurepip, then installs what was asked from PyPI.
@@ -54,5 +53,5 @@ PY
   )
 }
 
-test_under pinned "$CHECKOUT/.venv/bin"
-test_under newest "$CHECKOUT/.cache/ansible/newest/bin"
+test_under pinned "$PWD/.venv/bin"
+test_under newest "$PWD/.cache/ansible/newest/bin"
