@@ -14,7 +14,9 @@ options:
     description: File of C(NAME=value) lines passed to the container (the app's shared environment).
     type: path
   environment:
-    description: Environment variables that are not secrets; they override the env file's.
+    description:
+      - Environment variables that are not secrets; they override the env file's.
+      - A value that is not a string is its text, V(4) the same as V("4").
     type: dict
     default: {}
   secrets_dir:

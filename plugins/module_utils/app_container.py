@@ -78,11 +78,20 @@ def secret_values(config):
     return values
 
 
-def environment(config, variables):
+def variables(params):
+    """The service's own variables, as text: an inventory's ``"{{ cpus * 2 }}"`` is '4' under ansible-core before 2.19
+    and 4 since, and is one release either way. None stays None (Docker then sets no value)."""
+    return {
+        name: value if value is None or isinstance(value, str) else str(value)
+        for name, value in params["environment"].items()
+    }
+
+
+def environment(config, params):
     """Later wins: the shared env file, the service's variables, the secrets delivered as variables, and where each
     secret file is mounted."""
     values = read_env_file(config["env_file"]) if config["env_file"] else {}
-    values.update(variables)
+    values.update(variables(params))
     values.update({name: _read(path) for name, path in secret_files(config["env_secrets_dir"]).items()})
     values.update({f"{name}_FILE": f"{SECRETS_MOUNT}/{name}" for name in secret_files(config["secrets_dir"])})
     return values
@@ -100,7 +109,7 @@ def container_options(config, params, data=True):
             }
         )
     options = {
-        "environment": environment(config, params["environment"]),
+        "environment": environment(config, params),
         "volumes": volumes or None,
         "extra_hosts": params["extra_hosts"] or None,
         "user": params["user"],

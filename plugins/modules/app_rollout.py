@@ -448,7 +448,7 @@ class Rollout:
         return {
             "kind": params["kind"],
             "command": params["command"],
-            "environment": params["environment"],
+            "environment": app_container.variables(params),
             "env_file": _file_hash(self.config["env_file"]),
             "secrets": _hashes(self.config["secrets_dir"]),
             # Only when used: releases configured without it keep their identity.

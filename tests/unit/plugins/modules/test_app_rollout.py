@@ -161,6 +161,15 @@ def test_a_new_image_or_config_is_a_new_release(host, change):
     assert second["outcome"] == "succeeded" and second["release"] != first["release"]
 
 
+def test_a_variable_given_as_a_number_or_as_its_text_is_one_release(host):
+    # ansible-core before 2.19 renders an inventory's "{{ cpus * 2 }}" as '4', later releases as 4.
+    first = roll_out(host, environment={"CONCURRENCY": 4, "DEBUG": False})
+    again = roll_out(host, environment={"CONCURRENCY": "4", "DEBUG": "False"})
+    assert again["outcome"] == "unchanged" and again["release"] == first["release"]
+    environment = host.engine.containers_by_name[first["container"]].options["environment"]
+    assert environment["CONCURRENCY"] == "4" and environment["DEBUG"] == "False"
+
+
 def test_a_changed_secret_is_a_new_release_and_its_value_never_reaches_the_environment(host):
     first = roll_out(host)
     (host.tmp / "secrets" / "DATABASE_URL").write_text("postgresql://app:rotated@db/app")
