@@ -37,6 +37,17 @@ def identity(app, env, service):
     }
 
 
+def routes_to(configuration, identity):
+    """The lines of nginx's whole configuration (``nginx -T``) that send requests to the service ``identity`` names
+    (a ``*_pass`` to its upstream block) or serve its releases' static files; its upstream block is not one."""
+    passes = re.compile(rf"^\s*\w+_pass\s+(\w+://)?{re.escape(identity['name'])}\b")
+    return [
+        line.strip()
+        for line in configuration.splitlines()
+        if passes.match(line) or identity["static_dir"] + "/" in line
+    ]
+
+
 def render(name, port, release):
     return (
         "# Written by appstack.platform app_rollout; the release below receives the traffic.\n"

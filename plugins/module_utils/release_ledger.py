@@ -15,6 +15,28 @@ import time
 
 SUCCEEDED = "succeeded"
 IN_PROGRESS = "in_progress"
+# The service no longer runs on the host (app_retire stopped and removed its containers).
+RETIRED = "retired"
+
+
+def now():
+    """The ledger's time stamps: UTC, to the second."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def environment_dir(ledger_dir, app, deployment):
+    """Where an app environment's ledger and its services' lock files are."""
+    return os.path.join(ledger_dir, f"{app}-{deployment}")
+
+
+def ledger_path(environment):
+    """The ledger file of an ``environment_dir``."""
+    return os.path.join(environment, "releases.json")
+
+
+def lock_path(environment, service):
+    """The lock file of one service (``service_lock``), in its ``environment_dir``."""
+    return os.path.join(environment, f"{service}.lock")
 
 
 class LedgerCorrupt(Exception):
@@ -55,6 +77,10 @@ class ReleaseLedger:
             if record.get("attempt") == attempt:
                 record.update(fields)
         self._write(records)
+
+    def services(self):
+        """Every service the ledger has a record of, in the order they first appear."""
+        return list(dict.fromkeys(r["service"] for r in self.records() if r.get("service")))
 
     def unfinished(self, service):
         return [r for r in self.records() if r.get("service") == service and r.get("outcome") == IN_PROGRESS]

@@ -386,6 +386,7 @@ from ansible_collections.appstack.platform.plugins.module_utils import (
     app_container,
     migration_state,
     nginx_upstream,
+    release_ledger,
     release_plan,
     release_static,
     service_lock,
@@ -427,9 +428,11 @@ class Rollout:
         self.params = module.params
         self.client = client
         self.prefix = f"{self.params['app']}-{self.params['deployment']}-{self.params['service']}"
-        ledger_dir = os.path.join(self.params["ledger_dir"], f"{self.params['app']}-{self.params['deployment']}")
-        self.ledger = ReleaseLedger(os.path.join(ledger_dir, "releases.json"))
-        self.lock_path = os.path.join(ledger_dir, f"{self.params['service']}.lock")
+        environment = release_ledger.environment_dir(
+            self.params["ledger_dir"], self.params["app"], self.params["deployment"]
+        )
+        self.ledger = ReleaseLedger(release_ledger.ledger_path(environment))
+        self.lock_path = release_ledger.lock_path(environment, self.params["service"])
         self.phases = {}
         self.attempt = None
         self.config = app_container.config_of(self.params)
@@ -519,7 +522,7 @@ class Rollout:
         holder = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
-            "started": _now(),
+            "started": release_ledger.now(),
             "image": self.params["image"] or f"rollback to {self.params['rollback_to']}",
         }
         try:
@@ -553,7 +556,7 @@ class Rollout:
         for container in leftovers:
             container.stop(timeout=self.params["stop_timeout"])
         for record in unfinished:
-            self.ledger.update(record["attempt"], outcome="interrupted", finished=_now())
+            self.ledger.update(record["attempt"], outcome="interrupted", finished=release_ledger.now())
         if active:
             self.sync_static(active)
         active_release = _release_labels(active).get("release")
@@ -567,8 +570,8 @@ class Rollout:
                 "service": service,
                 "release": active_release,
                 "outcome": "reconciled",
-                "started": _now(),
-                "finished": _now(),
+                "started": release_ledger.now(),
+                "finished": release_ledger.now(),
                 **{key: value for key, value in reconciled.items() if key != "active_release"},
             }
         )
@@ -634,7 +637,7 @@ class Rollout:
             "config_hash": spec_hash,
             **self.config,
             "migration_revision": revision,
-            "started": _now(),
+            "started": release_ledger.now(),
         }
         try:
             new = self.roll_out(image, release, spec_hash, serving, record)
@@ -732,7 +735,7 @@ class Rollout:
         self.ledger.append(dict(record, attempt=self.attempt, outcome=IN_PROGRESS))
 
     def record_outcome(self, record, **outcome):
-        outcome.update(finished=_now(), phases=self.phases)
+        outcome.update(finished=release_ledger.now(), phases=self.phases)
         if self.attempt:
             self.ledger.update(self.attempt, **outcome)
         else:
@@ -1101,10 +1104,6 @@ def _file_hash(path):
 
 def _hashes(directory):
     return {name: _file_hash(path) for name, path in app_container.secret_files(directory).items()}
-
-
-def _now():
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def argument_spec():

@@ -102,7 +102,8 @@ apps:
   description:
     - Per app environment and service, the newest succeeded release of the ledger (C(release), C(image),
       C(image_id), C(since), C(migration_revision)), C(previous_release), C(container) (the release's container
-      state, C(missing) when there is none) and C(last_attempt) (the outcome of the newest attempt).
+      state, C(missing) when there is none) and C(last_attempt) (the outcome of the newest attempt). A service
+      retired since (M(appstack.platform.app_retire)) is left out.
   returned: always
   type: list
   elements: dict
@@ -146,7 +147,9 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.appstack.platform.plugins.module_utils import release_ledger
 from ansible_collections.appstack.platform.plugins.module_utils.release_ledger import (
+    RETIRED,
     LedgerCorrupt,
     ReleaseLedger,
 )
@@ -185,10 +188,13 @@ def unit_problems(patterns, units):
 
 
 def serving_releases(environment, records, container_state):
-    """The newest succeeded release of each service of one app environment's ledger, with what surrounds it."""
+    """The newest succeeded release of each service of one app environment's ledger, with what surrounds it; a
+    service retired since its last release is not run here any more."""
     services = []
     for service in dict.fromkeys(record.get("service") for record in records if record.get("service")):
         attempts = [record for record in records if record.get("service") == service]
+        if attempts[-1].get("outcome") == RETIRED:
+            continue
         succeeded = [record for record in attempts if record.get("outcome") == "succeeded"]
         entry = {"environment": environment, "service": service, "last_attempt": attempts[-1].get("outcome")}
         if succeeded:
@@ -307,7 +313,7 @@ class HostStatus:
             return []
         apps = []
         for environment in sorted(os.listdir(ledger_dir)):
-            path = os.path.join(ledger_dir, environment, "releases.json")
+            path = release_ledger.ledger_path(os.path.join(ledger_dir, environment))
             if os.path.exists(path):
                 try:
                     records = ReleaseLedger(path).records()

@@ -1,3 +1,5 @@
+import pathlib
+
 import pytest
 
 from ansible_collections.appstack.platform.plugins.module_utils import nginx_upstream
@@ -213,3 +215,21 @@ def test_nothing_to_drain_returns_at_once(tmp_path, monkeypatch, clock):
     monkeypatch.setattr(nginx_upstream.time, "sleep", clock.sleep)
     assert nginx_upstream.drain([8101], 5, str(tmp_path / "nginx.pid"), str(tmp_path)) is True
     assert clock.now == 0
+
+
+# `nginx -T` on the demo host (nginx 1.26): two environments' upstream includes and the demo environment's site.
+NGINX_T = (pathlib.Path(__file__).parent / "nginx-T-demo.txt").read_text()
+
+
+def test_a_site_routes_to_the_service_it_proxies_to_and_serves_the_static_files_of():
+    routed = nginx_upstream.routes_to(NGINX_T, nginx_upstream.identity("demo", "demo", "web"))
+    assert routed == [
+        "alias /var/www/appstack/demo-demo-web/current/;",
+        "proxy_pass http://demo_demo_web;",
+        "proxy_pass http://demo_demo_web;",
+    ]
+
+
+@pytest.mark.parametrize(("env", "service"), [("staging", "web"), ("demo", "api"), ("demo", "we")])
+def test_an_upstream_block_alone_or_a_name_it_begins_with_is_not_a_route(env, service):
+    assert nginx_upstream.routes_to(NGINX_T, nginx_upstream.identity("demo", env, service)) == []

@@ -201,3 +201,15 @@ def test_a_missing_program_fails_with_its_name():
     with pytest.raises(Failed) as failed:
         report(module)
     assert failed.value.result["msg"].startswith("systemctl cannot run here: ")
+
+
+def test_a_retired_service_is_left_out(ledger_dir):
+    ledger = ledger_dir / "demo-prod" / "releases.json"
+    retired = {"service": "worker", "release": "r1", "outcome": "retired", "finished": "2026-12-03T08:00:00Z"}
+    ledger.write_text(json.dumps([*json.loads(ledger.read_text()), retired]))
+    module = status_module(ledger_dir=str(ledger_dir))
+    module.answers["systemctl"] = [(0, "", "")]
+    module.answers["docker"] = [(0, "running\n", "")]
+    result = report(module)
+    assert [app["service"] for app in result["apps"] if app["environment"] == "demo-prod"] == ["web"]
+    assert not [problem for problem in result["problems"] if "worker" in problem]
