@@ -1,8 +1,5 @@
 """app_retire against the fake Docker API, on ledgers and containers that real rollouts (app_rollout's) left."""
 
-# The host fixture is app_rollout's, imported: pytest passes it to the tests by the name they redefine.
-# ruff: noqa: F401, F811
-
 import json
 import pathlib
 
@@ -14,7 +11,6 @@ from ansible_collections.appstack.platform.tests.unit.plugins.modules.fake_modul
 from ansible_collections.appstack.platform.tests.unit.plugins.modules.test_app_rollout import (
     SINGLETON,
     WORKER,
-    host,
     roll_out,
 )
 
