@@ -39,6 +39,11 @@ def lock_path(environment, service):
     return os.path.join(environment, f"{service}.lock")
 
 
+def services(records):
+    """Every service the ledger's ``records`` name, in the order they first appear."""
+    return list(dict.fromkeys(r["service"] for r in records if r.get("service")))
+
+
 class LedgerCorrupt(Exception):
     pass
 
@@ -77,10 +82,6 @@ class ReleaseLedger:
             if record.get("attempt") == attempt:
                 record.update(fields)
         self._write(records)
-
-    def services(self):
-        """Every service the ledger has a record of, in the order they first appear."""
-        return list(dict.fromkeys(r["service"] for r in self.records() if r.get("service")))
 
     def unfinished(self, service):
         return [r for r in self.records() if r.get("service") == service and r.get("outcome") == IN_PROGRESS]

@@ -120,7 +120,7 @@ class Retirement:
     def undeclared(self):
         """The services of the ledger not declared here that still have containers: {service: containers}."""
         try:
-            known = self.ledger.services()
+            known = release_ledger.services(self.ledger.records())
         except release_ledger.LedgerCorrupt as error:
             self.module.warn(f"the release ledger {error}: no service is retired until a rollout moves it aside")
             return {}

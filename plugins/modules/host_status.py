@@ -147,11 +147,12 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.appstack.platform.plugins.module_utils import release_ledger
 from ansible_collections.appstack.platform.plugins.module_utils.release_ledger import (
     RETIRED,
     LedgerCorrupt,
     ReleaseLedger,
+    ledger_path,
+    services,
 )
 
 CERTIFICATE_TIME = "%b %d %H:%M:%S %Y %Z"
@@ -190,8 +191,8 @@ def unit_problems(patterns, units):
 def serving_releases(environment, records, container_state):
     """The newest succeeded release of each service of one app environment's ledger, with what surrounds it; a
     service retired since its last release is not run here any more."""
-    services = []
-    for service in dict.fromkeys(record.get("service") for record in records if record.get("service")):
+    entries = []
+    for service in services(records):
         attempts = [record for record in records if record.get("service") == service]
         if attempts[-1].get("outcome") == RETIRED:
             continue
@@ -209,8 +210,8 @@ def serving_releases(environment, records, container_state):
                 previous_release=previous and previous["release"],
                 container=container_state(f"{environment}-{service}-{serving['release']}"),
             )
-        services.append(entry)
-    return services
+        entries.append(entry)
+    return entries
 
 
 def app_problems(apps):
@@ -313,7 +314,7 @@ class HostStatus:
             return []
         apps = []
         for environment in sorted(os.listdir(ledger_dir)):
-            path = release_ledger.ledger_path(os.path.join(ledger_dir, environment))
+            path = ledger_path(os.path.join(ledger_dir, environment))
             if os.path.exists(path):
                 try:
                     records = ReleaseLedger(path).records()
