@@ -5,12 +5,62 @@ import io
 import os
 import tarfile
 
-from docker.errors import ImageNotFound, NotFound
+from docker.errors import APIError, ImageNotFound, NotFound
 
 
 class FakeImage:
-    def __init__(self, image_id):
+    def __init__(self, image_id, attrs=None):
         self.id = image_id
+        self.attrs = attrs or {}
+
+
+class FakeImages:
+    """``client.images``: an image is known by each reference of the engine's ``images_by_ref``; a reference with an
+    ``@`` is a registry digest (RepoDigests), any other a tag (RepoTags)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def get(self, name):
+        return self.engine.get(name)
+
+    def pull(self, reference):
+        return self.engine.pull(reference)
+
+    def references(self, image_id):
+        return [ref for ref, image in self.engine.images_by_ref.items() if image.id == image_id]
+
+    def list(self):
+        listed = dict.fromkeys(image.id for image in self.engine.images_by_ref.values())
+        return [
+            FakeImage(
+                image_id,
+                {
+                    "RepoTags": [ref for ref in self.references(image_id) if "@" not in ref],
+                    "RepoDigests": [ref for ref in self.references(image_id) if "@" in ref],
+                    "Size": 1000,
+                },
+            )
+            for image_id in listed
+        ]
+
+    def remove(self, image):
+        """As Docker's DELETE /images/{id} without force: refused (409) when a container uses the image or it has
+        more than one tag."""
+        if not self.references(image):
+            raise ImageNotFound(f"No such image: {image}")
+        short = image.split(":")[-1][:12]
+        user = next((c for c in self.engine.containers_by_name.values() if c.image_id == image), None)
+        if user:
+            state = "running" if user.status == "running" else "stopped"
+            reason = f"image is being used by {state} container {user.name}"
+        elif len([ref for ref in self.references(image) if "@" not in ref]) > 1:
+            reason = "image is referenced in multiple repositories"
+        else:
+            self.engine.remove_image(image)
+            return
+        explanation = f"conflict: unable to delete {short} (must be forced) - {reason}"
+        raise APIError("409 Client Error: Conflict", explanation=explanation)
 
 
 class FakeContainer:
@@ -20,6 +70,10 @@ class FakeContainer:
     def __init__(self, engine, name, image, options, exit=None):
         self.engine, self.name, self.image, self.options, self.exit = engine, name, image, options, exit
         self.labels = options.get("labels", {})
+        try:
+            self.image_id = engine.get(image).id
+        except NotFound:
+            self.image_id = image
         self.status = "running"
         self.exit_code = 0
         self.restarts = 0
@@ -31,6 +85,7 @@ class FakeContainer:
     def attrs(self):
         return {
             "Created": self.created,
+            "Image": self.image_id,
             "RestartCount": self.restarts,
             "State": {"Status": self.status, "ExitCode": self.exit_code, "OOMKilled": False, "Error": ""},
         }
@@ -106,7 +161,7 @@ class FakeEngine:
         self.runs, self.timeouts = [], []
         self.clock = 0
         self.on_reload = lambda container: None
-        self.images = self
+        self.images = FakeImages(self)
         self.containers = self
         self.volumes = FakeVolumes()
 
@@ -142,13 +197,16 @@ class FakeEngine:
         self.containers_by_name[container.name] = container
         return container
 
-    def list(self, all, filters):
+    def list(self, all, filters=None, sparse=False):
+        """A sparse list has the list API's attributes: the image is ``ImageID``."""
         found = list(self.containers_by_name.values())
-        for label in filters["label"]:
+        for label in (filters or {}).get("label", []):
             key, _separator, value = label.partition("=")
             found = [c for c in found if key in c.labels and (not value or c.labels[key] == value)]
-        if filters.get("status") == "running":
+        if (filters or {}).get("status") == "running":
             found = [c for c in found if c.status == "running"]
+        if sparse:
+            return [type("Listed", (), {"name": c.name, "attrs": {"ImageID": c.image_id}})() for c in found]
         return found
 
     def running(self):

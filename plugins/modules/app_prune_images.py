@@ -1,0 +1,161 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, appstack.platform maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: app_prune_images
+short_description: Remove the images of an app environment's past releases that no container uses
+version_added: 0.1.0
+description:
+  - Every image the environment's release ledger (C(<ledger_dir>/<app>-<env>/releases.json)) names that no
+    container on the host uses (running or stopped, of any app) and that came from a registry is removed. The
+    rollouts keep O(appstack.platform.app_rollout#module:keep_releases) stopped releases, so their images stay; a
+    release pruned beyond them takes its image with it. Without this, each deploy of a new image leaves the previous
+    one on the disk for good, and a small host's disk fills.
+  - Only images with a registry digest are removed: they can be pulled again, which is what a rollback to a release
+    whose image is gone does (by the digest its ledger record keeps). An image built or loaded on the host has no
+    digest; nothing could bring it back, so it is left for its owner to remove.
+  - Images are removed by their ID, without force; Docker refuses an image that a container uses or that has more
+    than one tag (a tag of the user's own), and such an image is left and named in RV(kept) with Docker's answer.
+  - An image pulled for a deploy that never released it (its migration failed) is not in the ledger and is left.
+  - The app role runs this after the host's rollouts (entry point C(rollout)), when the release of every service is
+    running, so no image a service of the deploy is about to start is removed.
+author: appstack.platform maintainers (@appstack)
+attributes:
+  check_mode:
+    support: full
+    description: Reports the images that would be removed; removes nothing.
+  diff_mode:
+    support: none
+    description: Images are not files; RV(removed) names them.
+options:
+  app:
+    description: Application name.
+    type: str
+    required: true
+  deployment:
+    description: The app's deployment environment (for example C(prod)); with O(app) it names the ledger.
+    type: str
+    required: true
+    aliases: [env]
+  ledger_dir:
+    description: Directory of the app environments' release ledgers.
+    type: path
+    default: /var/lib/appstack
+requirements:
+  - Docker SDK for Python (python3-docker)
+"""
+
+EXAMPLES = r"""
+- name: Remove the images of releases no container runs (the app role does this after each host's rollout)
+  appstack.platform.app_prune_images:
+    app: shop
+    deployment: prod
+"""
+
+RETURN = r"""
+removed:
+  description: The images removed (in check mode, that would be), with their references and size in bytes.
+  type: list
+  elements: dict
+  returned: always
+  sample: [{id: "sha256:4f2a...", references: ["registry.example.com/shop@sha256:9c1d..."], size: 261046272}]
+kept:
+  description: Unused images of the ledger that Docker refused to remove without force, with its answer.
+  type: list
+  elements: dict
+  returned: always
+  sample: [{id: "sha256:4f2a...", references: ["registry.example.com/shop:v3", "shop:pinned"], reason: "..."}]
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.appstack.platform.plugins.module_utils import release_ledger
+
+try:
+    import docker
+    from docker.errors import APIError, DockerException, ImageNotFound
+
+    DOCKER_IMPORT_ERROR = None
+except ImportError:
+    DOCKER_IMPORT_ERROR = traceback.format_exc()
+
+
+def released_image_ids(records):
+    """The image IDs the ledger's ``records`` name, in the order they first appear."""
+    return list(dict.fromkeys(r["image_id"] for r in records if r.get("image_id")))
+
+
+def removable(images, released, in_use):
+    """The ``images`` (Docker's image list) among the ``released`` IDs that no container uses and that a registry
+    can give back (they have a digest)."""
+    return [
+        image
+        for image in images
+        if image.id in released and image.id not in in_use and image.attrs.get("RepoDigests")
+    ]
+
+
+def _describe(image):
+    return {
+        "id": image.id,
+        "references": sorted({*(image.attrs.get("RepoTags") or []), *(image.attrs.get("RepoDigests") or [])}),
+        "size": image.attrs.get("Size"),
+    }
+
+
+def prune(module, client):
+    params = module.params
+    ledger = release_ledger.ReleaseLedger(
+        release_ledger.ledger_path(
+            release_ledger.environment_dir(params["ledger_dir"], params["app"], params["deployment"])
+        )
+    )
+    try:
+        released = set(released_image_ids(ledger.records()))
+    except release_ledger.LedgerCorrupt as error:
+        module.warn(f"the release ledger {error}: no image is removed until a rollout moves it aside")
+        return {"changed": False, "removed": [], "kept": []}
+    in_use = {container.attrs["ImageID"] for container in client.containers.list(all=True, sparse=True)}
+    removed, kept = [], []
+    for image in removable(client.images.list(), released, in_use):
+        if not module.check_mode:
+            try:
+                client.images.remove(image.id)
+            except ImageNotFound:
+                continue
+            except APIError as error:
+                kept.append(dict(_describe(image), reason=str(error.explanation or error)))
+                continue
+        removed.append(_describe(image))
+    return {"changed": bool(removed), "removed": removed, "kept": kept}
+
+
+def argument_spec():
+    return {
+        "app": {"type": "str", "required": True},
+        "deployment": {"type": "str", "required": True, "aliases": ["env"]},
+        "ledger_dir": {"type": "path", "default": "/var/lib/appstack"},
+    }
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if DOCKER_IMPORT_ERROR:
+        if module.check_mode:
+            # A host without Docker yet (check mode before the docker_engine role ever ran) has no image.
+            module.exit_json(changed=False, removed=[], kept=[])
+        module.fail_json(msg=missing_required_lib("docker (python3-docker)"), exception=DOCKER_IMPORT_ERROR)
+    try:
+        result = prune(module, docker.from_env())
+    except DockerException as error:
+        module.fail_json(msg=f"Docker error: {error}", exception=traceback.format_exc())
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
