@@ -94,9 +94,7 @@ def removable(images, released, in_use):
     """The ``images`` (Docker's image list) among the ``released`` IDs that no container uses and that a registry
     can give back (they have a digest)."""
     return [
-        image
-        for image in images
-        if image.id in released and image.id not in in_use and image.attrs.get("RepoDigests")
+        image for image in images if image.id in released and image.id not in in_use and image.attrs.get("RepoDigests")
     ]
 
 
