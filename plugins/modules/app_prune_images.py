@@ -14,9 +14,9 @@ description:
     rollouts keep O(appstack.platform.app_rollout#module:keep_releases) stopped releases, so their images stay; a
     release pruned beyond them takes its image with it. Without this, each deploy of a new image leaves the previous
     one on the disk for good, and a small host's disk fills.
-  - Only images with a registry digest are removed: they can be pulled again, which is what a rollback to a release
-    whose image is gone does (by the digest its ledger record keeps). An image built or loaded on the host has no
-    digest; nothing could bring it back, so it is left for its owner to remove.
+  - Only images with a registry digest are removed, since they can be pulled again, which is what a rollback to a
+    release whose image is gone does (by the digest its ledger record keeps). An image built or loaded on the host
+    has no digest; nothing could bring it back, so it is left for its owner to remove.
   - Images are removed by their ID, without force; Docker refuses an image that a container uses or that has more
     than one tag (a tag of the user's own), and such an image is left and named in RV(kept) with Docker's answer.
   - An image pulled for a deploy that never released it (its migration failed) is not in the ledger and is left.
