@@ -17,6 +17,8 @@ description:
   - What ran is recorded in C(<ledger_dir>/<app>-<env>/release-commands.json) (image, configuration and commands).
     A run with the same ones changes nothing, so a re-run of the same deploy is idempotent. The commands themselves
     should be safe to run again, since a new release runs them again.
+  - With O(once=false) the commands run every time and nothing is recorded, which is how C(playbooks/run.yml) runs a
+    one-off command in the serving release.
 author: appstack.platform maintainers (@appstack)
 extends_documentation_fragment:
   - appstack.platform.app_container
@@ -62,6 +64,10 @@ options:
         description: Seconds it may run before it is stopped and the run fails.
         type: float
         default: 600
+  once:
+    description: Run the commands only when the image, the configuration or the commands changed since they last ran.
+    type: bool
+    default: true
   network:
     description: Docker network of the containers; the default bridge when not set.
     type: str
@@ -156,12 +162,13 @@ def run(module, client):
     record_path = os.path.join(params["ledger_dir"], instance, "release-commands.json")
     image = client.images.get(params["image"])
     wanted = identity(image.id, config, params["commands"], params["volumes"])
-    try:
-        with open(record_path, encoding="utf-8") as handle:
-            if json.load(handle).get("identity") == wanted:
-                return {"changed": False, "ran": []}
-    except (FileNotFoundError, ValueError):
-        pass
+    if params["once"]:
+        try:
+            with open(record_path, encoding="utf-8") as handle:
+                if json.load(handle).get("identity") == wanted:
+                    return {"changed": False, "ran": []}
+        except (FileNotFoundError, ValueError):
+            pass
     if module.check_mode:
         return {"changed": True, "ran": []}
     app_container.ensure_volumes(client, params)
@@ -187,13 +194,16 @@ def run(module, client):
             what = (
                 f"exited with {status}" if status is not None else f"did not finish within {command['timeout']:.0f} s"
             )
+            consequence = "; nothing was switched and the commands after it did not run" if params["once"] else ""
             module.fail_json(
-                msg=f"release command {command['name']!r} ({' '.join(command['command'])}) {what}; nothing was "
-                "switched and the commands after it did not run",
+                msg=f"{'release ' if params['once'] else ''}command {command['name']!r} "
+                f"({' '.join(command['command'])}) {what}{consequence}; its last lines: "
+                + " / ".join(result["output"][-5:]),
                 failed_command=command["name"],
                 ran=ran,
             )
-    write_record(record_path, {"identity": wanted, "image": params["image"], "image_id": image.id, "ran": ran})
+    if params["once"]:
+        write_record(record_path, {"identity": wanted, "image": params["image"], "image_id": image.id, "ran": ran})
     return {"changed": True, "ran": ran}
 
 
@@ -213,6 +223,7 @@ def argument_spec():
             },
         },
         **app_container.ARGUMENT_SPEC,
+        "once": {"type": "bool", "default": True},
         "network": {"type": "str"},
         "output_lines": {"type": "int", "default": 40},
         "ledger_dir": {"type": "path", "default": "/var/lib/appstack"},

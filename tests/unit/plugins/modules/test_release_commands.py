@@ -68,6 +68,28 @@ def test_a_failing_command_stops_the_run_with_its_output_and_is_not_recorded(tmp
     assert not (tmp_path / "ledger/shop-prod/release-commands.json").exists()
 
 
+def test_a_command_not_run_once_runs_every_time_and_leaves_no_record(tmp_path, secrets):
+    engine = commands_engine({"admin": (0, "2 sessions cleared\n")})
+    for _ in range(2):
+        result = release_commands.run(
+            commands_module(tmp_path, commands=COMMANDS[:1], secrets_dir=str(secrets), once=False), engine
+        )
+        assert result["changed"] and result["ran"][0]["output"] == ["2 sessions cleared"]
+    assert len(engine.runs) == 2
+    assert not (tmp_path / "ledger/shop-prod/release-commands.json").exists()
+
+
+def test_a_failing_command_not_run_once_fails_with_its_last_lines(tmp_path):
+    engine = commands_engine({"admin": (1, "Traceback\nCommandError: no such user\n")})
+    module = commands_module(tmp_path, commands=COMMANDS[:1], once=False)
+    with pytest.raises(
+        Failed,
+        match="^command 'admin user' \\(admin\\) exited with 1; its last lines: Traceback / "
+        "CommandError: no such user$",
+    ):
+        release_commands.run(module, engine)
+
+
 def test_a_command_that_hangs_is_stopped_after_its_timeout(tmp_path):
     engine = commands_engine({"admin": (None, "waiting for the database\n")})
     module = commands_module(tmp_path, commands=[{"name": "admin user", "command": ["admin"], "timeout": 5}])
