@@ -70,7 +70,7 @@ def test_a_failing_command_stops_the_run_with_its_output_and_is_not_recorded(tmp
 
 def test_a_command_not_run_once_runs_every_time_and_leaves_no_record(tmp_path, secrets):
     engine = commands_engine({"admin": (0, "2 sessions cleared\n")})
-    for _ in range(2):
+    for _round in ("first", "second"):
         result = release_commands.run(
             commands_module(tmp_path, commands=COMMANDS[:1], secrets_dir=str(secrets), once=False), engine
         )
