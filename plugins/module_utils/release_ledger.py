@@ -19,6 +19,14 @@ IN_PROGRESS = "in_progress"
 RETIRED = "retired"
 
 
+# The options of a module that reads an app environment's ledger (documentation fragment release_ledger).
+ARGUMENT_SPEC = {
+    "app": {"type": "str", "required": True},
+    "deployment": {"type": "str", "required": True, "aliases": ["env"]},
+    "ledger_dir": {"type": "path", "default": "/var/lib/appstack"},
+}
+
+
 def now():
     """The ledger's time stamps: UTC, to the second."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -23,6 +23,8 @@ description:
   - The app role runs this after the host's rollouts (entry point C(rollout)), when the release of every service is
     running, so no image a service of the deploy is about to start is removed.
 author: appstack.platform maintainers (@appstack)
+extends_documentation_fragment:
+  - appstack.platform.release_ledger
 attributes:
   check_mode:
     support: full
@@ -30,20 +32,6 @@ attributes:
   diff_mode:
     support: none
     description: Images are not files; RV(removed) names them.
-options:
-  app:
-    description: Application name.
-    type: str
-    required: true
-  deployment:
-    description: The app's deployment environment (for example C(prod)); with O(app) it names the ledger.
-    type: str
-    required: true
-    aliases: [env]
-  ledger_dir:
-    description: Directory of the app environments' release ledgers.
-    type: path
-    default: /var/lib/appstack
 requirements:
   - Docker SDK for Python (python3-docker)
 """
@@ -134,11 +122,7 @@ def prune(module, client):
 
 
 def argument_spec():
-    return {
-        "app": {"type": "str", "required": True},
-        "deployment": {"type": "str", "required": True, "aliases": ["env"]},
-        "ledger_dir": {"type": "path", "default": "/var/lib/appstack"},
-    }
+    return dict(release_ledger.ARGUMENT_SPEC)
 
 
 def main():

@@ -22,6 +22,8 @@ description:
   - A ledger that cannot be read is left to M(appstack.platform.app_rollout), which moves it aside; nothing is
     retired then, with a warning.
 author: appstack.platform maintainers (@appstack)
+extends_documentation_fragment:
+  - appstack.platform.release_ledger
 attributes:
   check_mode:
     support: full
@@ -30,15 +32,6 @@ attributes:
     support: none
     description: Containers are not files; RV(retired) names what was stopped.
 options:
-  app:
-    description: Application name.
-    type: str
-    required: true
-  deployment:
-    description: The app's deployment environment (for example C(prod)); with O(app) it names the ledger.
-    type: str
-    required: true
-    aliases: [env]
   services:
     description: The services this host runs for the environment; every other service of its ledger is retired.
     type: list
@@ -57,10 +50,6 @@ options:
     type: list
     elements: str
     default: [nginx, -T]
-  ledger_dir:
-    description: Directory of the app environments' release ledgers.
-    type: path
-    default: /var/lib/appstack
 requirements:
   - Docker SDK for Python (python3-docker)
 """
@@ -204,13 +193,11 @@ class Retirement:
 
 def argument_spec():
     return {
-        "app": {"type": "str", "required": True},
-        "deployment": {"type": "str", "required": True, "aliases": ["env"]},
+        **release_ledger.ARGUMENT_SPEC,
         "services": {"type": "list", "elements": "str", "required": True},
         "stop_timeout": {"type": "int", "default": 30},
         "lock_timeout": {"type": "float", "default": 600},
         "nginx_command": {"type": "list", "elements": "str", "default": ["nginx", "-T"]},
-        "ledger_dir": {"type": "path", "default": "/var/lib/appstack"},
     }
 
 

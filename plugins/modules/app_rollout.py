@@ -1108,8 +1108,7 @@ def _hashes(directory):
 
 def argument_spec():
     return {
-        "app": {"type": "str", "required": True},
-        "deployment": {"type": "str", "required": True, "aliases": ["env"]},
+        **release_ledger.ARGUMENT_SPEC,
         "service": {"type": "str", "required": True},
         "kind": {"type": "str", "choices": ["web", "worker", "singleton"], "default": "web"},
         "image": {"type": "str"},
@@ -1159,7 +1158,6 @@ def argument_spec():
         "log_max_size": {"type": "str", "default": "10m"},
         "log_max_files": {"type": "int", "default": 3},
         "migration_revision": {"type": "str"},
-        "ledger_dir": {"type": "path", "default": "/var/lib/appstack"},
     }
 
 

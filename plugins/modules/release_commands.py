@@ -116,7 +116,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.appstack.platform.plugins.module_utils import app_container
+from ansible_collections.appstack.platform.plugins.module_utils import app_container, release_ledger
 
 try:
     import docker
@@ -209,8 +209,7 @@ def run(module, client):
 
 def argument_spec():
     return {
-        "app": {"type": "str", "required": True},
-        "deployment": {"type": "str", "required": True, "aliases": ["env"]},
+        **release_ledger.ARGUMENT_SPEC,
         "image": {"type": "str", "required": True},
         "commands": {
             "type": "list",
@@ -226,7 +225,6 @@ def argument_spec():
         "once": {"type": "bool", "default": True},
         "network": {"type": "str"},
         "output_lines": {"type": "int", "default": 40},
-        "ledger_dir": {"type": "path", "default": "/var/lib/appstack"},
     }
 
 
