@@ -706,10 +706,18 @@ class Rollout:
         released with.
 
         A rollback target whose image was pruned is pulled again by its reference when it has one (a registry
-        image), and refused when what the registry now serves under it is another image.
+        image), and refused when what the registry now serves under it is another image. O(image) pinned by its
+        digest and gone since the deploy pulled it (another environment's image pruning, a `docker image prune -a`)
+        is pulled again: a digest names the same bytes.
         """
         if record is None:
-            return self.client.images.get(self.params["image"]), self.params["image"], self.config
+            reference = self.params["image"]
+            try:
+                return self.client.images.get(reference), reference, self.config
+            except ImageNotFound:
+                if "@sha256:" not in reference or self.module.check_mode:
+                    raise
+            return self.client.images.pull(reference), reference, self.config
         reference, image_id = record.get("image") or record["image_id"], record["image_id"]
         described = f"release {record['release']} of {self.prefix} (image {reference}, id {image_id})"
         config = app_container.config_of(record)

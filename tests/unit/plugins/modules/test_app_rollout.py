@@ -5,6 +5,7 @@ import os
 
 import pytest
 from ansible.module_utils.common.parameters import remove_values
+from docker.errors import ImageNotFound
 
 from ansible_collections.appstack.platform.plugins.module_utils import health_gate, nginx_upstream, service_lock
 from ansible_collections.appstack.platform.plugins.modules import app_rollout
@@ -482,6 +483,22 @@ def test_a_release_docker_restarts_during_the_gate_fails_it_at_once(host):
         roll_out(host, image="demo:v2", **WORKER)
     assert "was restarted 1 times by Docker (last exit code 1)" in failure.value.result["msg"]
     assert host.engine.running() == [first["container"]]
+
+
+def test_an_image_pinned_by_digest_and_removed_since_the_deploy_pulled_it_is_pulled_again(host):
+    pinned = "registry.test/demo@sha256:d1"
+    host.engine.registry[pinned] = "sha256:d1d1"
+    result = roll_out(host, image=pinned)
+    assert result["outcome"] == "succeeded"
+    assert host.engine.get(pinned).id == "sha256:d1d1"
+    assert (host.ledger()[-1]["image"], host.ledger()[-1]["image_id"]) == (pinned, "sha256:d1d1")
+
+
+def test_a_tag_that_is_not_on_the_host_is_not_pulled(host):
+    host.engine.registry["registry.test/demo:1"] = "sha256:d1d1"
+    with pytest.raises(ImageNotFound):
+        roll_out(host, image="registry.test/demo:1")
+    assert host.engine.containers_by_name == {}
 
 
 def rollback_after_the_image_was_pruned(host):
