@@ -73,24 +73,19 @@ except ImportError:
     DOCKER_IMPORT_ERROR = traceback.format_exc()
 
 
-def released_image_ids(records):
-    """The image IDs the ledger's ``records`` name, in the order they first appear."""
-    return list(dict.fromkeys(r["image_id"] for r in records if r.get("image_id")))
-
-
 def removable(images, released, in_use):
-    """The ``images`` (Docker's image list) among the ``released`` IDs that no container uses and that a registry
-    can give back (they have a digest)."""
+    """The ``images`` (Docker's image list, as its API gives it) among the ``released`` IDs that no container uses and
+    that a registry can give back (they have a digest)."""
     return [
-        image for image in images if image.id in released and image.id not in in_use and image.attrs.get("RepoDigests")
+        image for image in images if image["Id"] in released and image["Id"] not in in_use and image.get("RepoDigests")
     ]
 
 
 def _describe(image):
     return {
-        "id": image.id,
-        "references": sorted({*(image.attrs.get("RepoTags") or []), *(image.attrs.get("RepoDigests") or [])}),
-        "size": image.attrs.get("Size"),
+        "id": image["Id"],
+        "references": sorted({*(image.get("RepoTags") or []), *(image.get("RepoDigests") or [])}),
+        "size": image.get("Size"),
     }
 
 
@@ -102,16 +97,18 @@ def prune(module, client):
         )
     )
     try:
-        released = set(released_image_ids(ledger.records()))
+        released = {record["image_id"] for record in ledger.records() if record.get("image_id")}
     except release_ledger.LedgerCorrupt as error:
         module.warn(f"the release ledger {error}: no image is removed until a rollout moves it aside")
         return {"changed": False, "removed": [], "kept": []}
     in_use = {container.attrs["ImageID"] for container in client.containers.list(all=True, sparse=True)}
     removed, kept = [], []
-    for image in removable(client.images.list(), released, in_use):
+    # The API's list in one call: the SDK's images.list() inspects each image after listing them, and fails on one
+    # another process removed in between.
+    for image in removable(client.api.images(), released, in_use):
         if not module.check_mode:
             try:
-                client.images.remove(image.id)
+                client.images.remove(image["Id"])
             except ImageNotFound:
                 continue
             except APIError as error:

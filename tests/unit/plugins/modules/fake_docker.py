@@ -9,9 +9,8 @@ from docker.errors import APIError, ImageNotFound, NotFound
 
 
 class FakeImage:
-    def __init__(self, image_id, attrs=None):
+    def __init__(self, image_id):
         self.id = image_id
-        self.attrs = attrs or {}
 
 
 class FakeImages:
@@ -30,18 +29,16 @@ class FakeImages:
     def references(self, image_id):
         return [ref for ref, image in self.engine.images_by_ref.items() if image.id == image_id]
 
-    def list(self):
-        listed = dict.fromkeys(image.id for image in self.engine.images_by_ref.values())
+    def listed(self):
+        """``client.api.images()``: Docker's list, one dict per image."""
         return [
-            FakeImage(
-                image_id,
-                {
-                    "RepoTags": [ref for ref in self.references(image_id) if "@" not in ref],
-                    "RepoDigests": [ref for ref in self.references(image_id) if "@" in ref],
-                    "Size": 1000,
-                },
-            )
-            for image_id in listed
+            {
+                "Id": image_id,
+                "RepoTags": [ref for ref in self.references(image_id) if "@" not in ref],
+                "RepoDigests": [ref for ref in self.references(image_id) if "@" in ref],
+                "Size": 1000,
+            }
+            for image_id in dict.fromkeys(image.id for image in self.engine.images_by_ref.values())
         ]
 
     def remove(self, image):
@@ -51,15 +48,17 @@ class FakeImages:
             raise ImageNotFound(f"No such image: {image}")
         short = image.split(":")[-1][:12]
         user = next((c for c in self.engine.containers_by_name.values() if c.image_id == image), None)
-        if user:
-            state = "running" if user.status == "running" else "stopped"
-            reason = f"image is being used by {state} container {user.name}"
+        # Docker names the container by its short id; the fake's containers have only names.
+        if user and user.status == "running":
+            reason = f"(cannot be forced) - image is being used by running container {user.name}"
+        elif user:
+            reason = f"(must be forced) - image is being used by stopped container {user.name}"
         elif len([ref for ref in self.references(image) if "@" not in ref]) > 1:
-            reason = "image is referenced in multiple repositories"
+            reason = "(must be forced) - image is referenced in multiple repositories"
         else:
             self.engine.remove_image(image)
             return
-        explanation = f"conflict: unable to delete {short} (must be forced) - {reason}"
+        explanation = f"conflict: unable to delete {short} {reason}"
         raise APIError("409 Client Error: Conflict", explanation=explanation)
 
 
@@ -162,6 +161,7 @@ class FakeEngine:
         self.clock = 0
         self.on_reload = lambda container: None
         self.images = FakeImages(self)
+        self.api = type("Api", (), {"images": self.images.listed})()
         self.containers = self
         self.volumes = FakeVolumes()
 

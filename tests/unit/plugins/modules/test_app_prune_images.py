@@ -21,7 +21,7 @@ def prune(host, check_mode=False, deployment="prod"):
 
 
 def on_host(host):
-    return {image.id for image in host.engine.images.list()}
+    return {image["Id"] for image in host.engine.api.images()}
 
 
 @pytest.fixture
@@ -73,6 +73,22 @@ def test_an_image_another_environment_runs_is_left(host, registry_releases):
     roll_out(host, deployment="staging", image="registry.test/demo@sha256:d1", **WORKER)
     assert prune(host) == {"changed": False, "removed": [], "kept": []}
     assert "sha256:111r" in on_host(host)
+
+
+def test_an_image_a_container_started_from_after_the_listing_is_left_with_dockers_answer(
+    host, registry_releases, monkeypatch
+):
+    worker = roll_out(host, deployment="staging", image="registry.test/demo@sha256:d1", **WORKER)["container"]
+    monkeypatch.setattr(host.engine, "list", lambda all, filters=None, sparse=False: [])
+    result = prune(host)
+    # Docker's own check refuses every image a container uses, the kept and the serving release's too.
+    assert result["removed"] == []
+    reasons = {image["id"]: image["reason"] for image in result["kept"]}
+    assert sorted(reasons) == ["sha256:111r", "sha256:222r", "sha256:333r"]
+    assert reasons["sha256:111r"] == (
+        f"conflict: unable to delete 111r (cannot be forced) - image is being used by running container {worker}"
+    )
+    assert {"sha256:111r", "sha256:222r", "sha256:333r"} <= on_host(host)
 
 
 def test_check_mode_names_what_it_would_remove_and_removes_nothing(host, registry_releases):
