@@ -37,6 +37,11 @@ def environment_dir(ledger_dir, app, deployment):
     return os.path.join(ledger_dir, f"{app}-{deployment}")
 
 
+def environment_of(params):
+    """The ``environment_dir`` of a module with the options of ``ARGUMENT_SPEC``."""
+    return environment_dir(params["ledger_dir"], params["app"], params["deployment"])
+
+
 def ledger_path(environment):
     """The ledger file of an ``environment_dir``."""
     return os.path.join(environment, "releases.json")
@@ -50,6 +55,13 @@ def lock_path(environment, service):
 def services(records):
     """Every service the ledger's ``records`` name, in the order they first appear."""
     return list(dict.fromkeys(r["service"] for r in records if r.get("service")))
+
+
+def serving(records, service):
+    """The record of the release ``service`` serves: its newest succeeded one, or None when it never succeeded or
+    was retired since (its containers are gone then, whatever failed after)."""
+    settled = [r for r in records if r.get("service") == service and r.get("outcome") in (SUCCEEDED, RETIRED)]
+    return settled[-1] if settled and settled[-1]["outcome"] == SUCCEEDED else None
 
 
 class LedgerCorrupt(Exception):

@@ -91,11 +91,7 @@ def _describe(image):
 
 def prune(module, client):
     params = module.params
-    ledger = release_ledger.ReleaseLedger(
-        release_ledger.ledger_path(
-            release_ledger.environment_dir(params["ledger_dir"], params["app"], params["deployment"])
-        )
-    )
+    ledger = release_ledger.ReleaseLedger(release_ledger.ledger_path(release_ledger.environment_of(params)))
     try:
         released = {record["image_id"] for record in ledger.records() if record.get("image_id")}
     except release_ledger.LedgerCorrupt as error:

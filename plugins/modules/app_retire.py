@@ -97,9 +97,7 @@ class Retirement:
         self.module = module
         self.params = module.params
         self.client = client
-        self.environment = release_ledger.environment_dir(
-            self.params["ledger_dir"], self.params["app"], self.params["deployment"]
-        )
+        self.environment = release_ledger.environment_of(self.params)
         self.ledger = release_ledger.ReleaseLedger(release_ledger.ledger_path(self.environment))
 
     def containers(self, service):

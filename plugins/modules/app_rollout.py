@@ -428,9 +428,7 @@ class Rollout:
         self.params = module.params
         self.client = client
         self.prefix = f"{self.params['app']}-{self.params['deployment']}-{self.params['service']}"
-        environment = release_ledger.environment_dir(
-            self.params["ledger_dir"], self.params["app"], self.params["deployment"]
-        )
+        environment = release_ledger.environment_of(self.params)
         self.ledger = ReleaseLedger(release_ledger.ledger_path(environment))
         self.lock_path = release_ledger.lock_path(environment, self.params["service"])
         self.phases = {}

@@ -149,10 +149,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.appstack.platform.plugins.module_utils.release_ledger import (
     RETIRED,
+    SUCCEEDED,
     LedgerCorrupt,
     ReleaseLedger,
     ledger_path,
     services,
+    serving,
 )
 
 CERTIFICATE_TIME = "%b %d %H:%M:%S %Y %Z"
@@ -189,26 +191,28 @@ def unit_problems(patterns, units):
 
 
 def serving_releases(environment, records, container_state):
-    """The newest succeeded release of each service of one app environment's ledger, with what surrounds it; a
-    service retired since its last release is not run here any more."""
+    """The release each service of one app environment's ledger serves, with what surrounds it; a service retired
+    since its last release is not run here any more."""
     entries = []
     for service in services(records):
         attempts = [record for record in records if record.get("service") == service]
         if attempts[-1].get("outcome") == RETIRED:
             continue
-        succeeded = [record for record in attempts if record.get("outcome") == "succeeded"]
         entry = {"environment": environment, "service": service, "last_attempt": attempts[-1].get("outcome")}
-        if succeeded:
-            serving = succeeded[-1]
-            previous = next((r for r in reversed(succeeded) if r["release"] != serving["release"]), None)
+        current = serving(attempts, service)
+        if current:
+            previous = next(
+                (r for r in reversed(attempts) if r.get("outcome") == SUCCEEDED and r["release"] != current["release"]),
+                None,
+            )
             entry.update(
-                release=serving["release"],
-                image=serving.get("image"),
-                image_id=serving.get("image_id"),
-                since=serving.get("finished"),
-                migration_revision=serving.get("migration_revision"),
+                release=current["release"],
+                image=current.get("image"),
+                image_id=current.get("image_id"),
+                since=current.get("finished"),
+                migration_revision=current.get("migration_revision"),
                 previous_release=previous and previous["release"],
-                container=container_state(f"{environment}-{service}-{serving['release']}"),
+                container=container_state(f"{environment}-{service}-{current['release']}"),
             )
         entries.append(entry)
     return entries

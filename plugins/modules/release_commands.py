@@ -17,8 +17,8 @@ description:
   - What ran is recorded in C(<ledger_dir>/<app>-<env>/release-commands.json) (image, configuration and commands).
     A run with the same ones changes nothing, so a re-run of the same deploy is idempotent. The commands themselves
     should be safe to run again, since a new release runs them again.
-  - With O(once=false) the commands run every time and nothing is recorded, which is how C(playbooks/run.yml) runs a
-    one-off command in the serving release.
+  - With O(once=false) the commands run every time and nothing is recorded; with O(serving_release_of) they run in
+    the release a service serves on the host. That is how C(playbooks/run.yml) runs a one-off command.
 author: appstack.platform maintainers (@appstack)
 extends_documentation_fragment:
   - appstack.platform.app_container
@@ -42,9 +42,17 @@ options:
     required: true
     aliases: [env]
   image:
-    description: Image of the new release (present on the host).
+    description:
+      - Image of the new release (present on the host).
+      - Required unless O(serving_release_of) is set.
     type: str
-    required: true
+  serving_release_of:
+    description:
+      - Run in the release this service of the environment serves on the host, as its release ledger names it (its
+        newest succeeded record, unless the service was retired since) - its image and its configuration files.
+      - Instead of O(image), O(env_file), O(secrets_dir) and O(env_secrets_dir). A service with no serving release
+        fails the run before any container starts.
+    type: str
   commands:
     description: The commands, in order.
     type: list
@@ -101,6 +109,11 @@ ran:
   elements: dict
   returned: always
   sample: [{name: admin user, exit_code: 0, seconds: 2.1, output: ["admin exists"]}]
+release:
+  description: The release the commands ran in (O(serving_release_of)).
+  type: str
+  returned: when O(serving_release_of) is set, on failure too
+  sample: 5d41402abc4b
 failed_command:
   description: The command that failed.
   type: str
@@ -154,8 +167,34 @@ def write_record(path, record):
     os.replace(temporary, path)
 
 
-def run(module, client):
+def use_serving_release(module):
+    """Take the image and configuration of the release O(serving_release_of) serves, or fail saying why none does;
+    returns the release."""
     params = module.params
+    service = params["serving_release_of"]
+    try:
+        records = release_ledger.ReleaseLedger(
+            release_ledger.ledger_path(release_ledger.environment_of(params))
+        ).records()
+    except release_ledger.LedgerCorrupt as error:
+        module.fail_json(msg=f"the release ledger {error}: the next deploy moves it aside")
+    record = release_ledger.serving(records, service)
+    if record is None:
+        retired = any(r.get("service") == service and r.get("outcome") == release_ledger.RETIRED for r in records)
+        module.fail_json(
+            msg=f"no release of {params['app']}-{params['deployment']}-{service} serves on this host (its release "
+            f"ledger has {'its retirement last' if retired else 'no succeeded release'}): deploy it first, or name "
+            "another service"
+        )
+    params["image"] = record["image_id"]
+    params.update({name: record.get(name) for name in app_container.CONFIG_OPTIONS})
+    return record["release"]
+
+
+def run(module, client, release=None):
+    """Run the commands (in ``release``, the one O(serving_release_of) serves, when given)."""
+    params = module.params
+    in_release = {"release": release} if release else {}
     config = app_container.config_of(params)
     module.no_log_values.update(app_container.secret_values(config))
     instance = f"{params['app']}-{params['deployment']}"
@@ -170,7 +209,7 @@ def run(module, client):
         except (FileNotFoundError, ValueError):
             pass
     if module.check_mode:
-        return {"changed": True, "ran": []}
+        return {"changed": True, "ran": [], **in_release}
     app_container.ensure_volumes(client, params)
     options = {
         **app_container.container_options(config, params),
@@ -197,20 +236,22 @@ def run(module, client):
             consequence = "; nothing was switched and the commands after it did not run" if params["once"] else ""
             module.fail_json(
                 msg=f"{'release ' if params['once'] else ''}command {command['name']!r} "
-                f"({' '.join(command['command'])}) {what}{consequence}; its last lines: "
-                + " / ".join(result["output"][-5:]),
+                f"({' '.join(command['command'])}){f' in release {release}' if release else ''} {what}{consequence}; "
+                "its last lines: " + " / ".join(result["output"][-5:]),
                 failed_command=command["name"],
                 ran=ran,
+                **in_release,
             )
     if params["once"]:
         write_record(record_path, {"identity": wanted, "image": params["image"], "image_id": image.id, "ran": ran})
-    return {"changed": True, "ran": ran}
+    return {"changed": True, "ran": ran, **in_release}
 
 
 def argument_spec():
     return {
         **release_ledger.ARGUMENT_SPEC,
-        "image": {"type": "str", "required": True},
+        "image": {"type": "str"},
+        "serving_release_of": {"type": "str"},
         "commands": {
             "type": "list",
             "elements": "dict",
@@ -229,7 +270,13 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=[("serving_release_of", option) for option in ("image", *app_container.CONFIG_OPTIONS)],
+        required_one_of=[("image", "serving_release_of")],
+        supports_check_mode=True,
+    )
+    release = use_serving_release(module) if module.params["serving_release_of"] else None
     if DOCKER_IMPORT_ERROR:
         if module.check_mode:
             module.warn("Docker SDK not installed yet: assuming the release commands would run")
@@ -241,7 +288,7 @@ def main():
             module.exit_json(changed=True, ran=[])
         module.fail_json(msg=f"the release's configuration ({', '.join(missing)}) is not on this host: write it first")
     try:
-        result = run(module, docker.from_env())
+        result = run(module, docker.from_env(), release)
     except docker.errors.ImageNotFound:
         if module.check_mode:
             module.exit_json(changed=True, ran=[])

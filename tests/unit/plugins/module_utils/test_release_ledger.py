@@ -4,7 +4,11 @@ import pathlib
 
 import pytest
 
-from ansible_collections.appstack.platform.plugins.module_utils.release_ledger import LedgerCorrupt, ReleaseLedger
+from ansible_collections.appstack.platform.plugins.module_utils.release_ledger import (
+    LedgerCorrupt,
+    ReleaseLedger,
+    serving,
+)
 
 
 def record(release, outcome="succeeded", service="web"):
@@ -64,3 +68,11 @@ def test_an_attempt_in_progress_gets_its_outcome_in_place(tmp_path):
     assert ledger.unfinished("web") == []
     assert ledger.records()[1] == {**record("b"), "attempt": "t-1-b", "finished": "now"}
     assert [r["release"] for r in ledger.succeeded("web")] == ["b", "a"]
+
+
+def test_the_serving_release_is_the_newest_succeeded_unless_retired_since():
+    assert serving([], "web") is None
+    assert serving([record("a"), record("b", "failed"), record("w", service="worker")], "web")["release"] == "a"
+    assert serving([record("a"), record("a", "retired"), record("b", "failed")], "web") is None
+    assert serving([record("a"), record("a", "retired"), record("c")], "web")["release"] == "c"
+    assert serving([record("a"), record("a", "retired")], "worker") is None

@@ -213,3 +213,16 @@ def test_a_retired_service_is_left_out(ledger_dir):
     result = report(module)
     assert [app["service"] for app in result["apps"] if app["environment"] == "demo-prod"] == ["web"]
     assert not [problem for problem in result["problems"] if "worker" in problem]
+
+
+def test_a_service_retired_then_failing_to_come_back_serves_no_release(ledger_dir):
+    ledger = ledger_dir / "demo-prod" / "releases.json"
+    retired = {"service": "worker", "release": "r1", "outcome": "retired", "finished": "2026-12-03T08:00:00Z"}
+    failed = {"service": "worker", "release": "r2", "outcome": "failed", "finished": "2026-12-03T09:00:00Z"}
+    ledger.write_text(json.dumps([*json.loads(ledger.read_text()), retired, failed]))
+    module = status_module(ledger_dir=str(ledger_dir))
+    module.answers["systemctl"] = [(0, "", "")]
+    module.answers["docker"] = [(0, "running\n", "")]
+    result = report(module)
+    assert "demo-prod worker has no succeeded release (last attempt: failed)" in result["problems"]
+    assert ["docker", "inspect", "--format", "{{.State.Status}}", "demo-prod-worker-r1"] not in module.commands

@@ -8,6 +8,8 @@ import pytest
 from ansible_collections.appstack.platform.plugins.modules import release_commands
 from ansible_collections.appstack.platform.tests.unit.plugins.modules.fake_docker import FakeEngine
 from ansible_collections.appstack.platform.tests.unit.plugins.modules.fake_module import Failed, FakeModule
+from ansible_collections.appstack.platform.tests.unit.plugins.modules.test_app_retire import retire
+from ansible_collections.appstack.platform.tests.unit.plugins.modules.test_app_rollout import WORKER, roll_out
 
 
 def commands_engine(answers):
@@ -116,3 +118,50 @@ def test_an_identity_recorded_before_volumes_existed_is_still_the_same(tmp_path)
     before_volumes = hashlib.sha256(json.dumps({"image": image, "commands": COMMANDS}, sort_keys=True).encode())
     assert release_commands.identity(image, config, COMMANDS, []) == before_volumes.hexdigest()
     assert release_commands.identity(image, config, COMMANDS, [{"name": "media"}]) != before_volumes.hexdigest()
+
+
+def serving_module(host, service="web"):
+    params = {"app": "demo", "deployment": "prod", "serving_release_of": service, "once": False}
+    params["commands"] = [{"name": "sessions", "command": ["clearsessions"], "timeout": 600}]
+    return FakeModule(release_commands.argument_spec(), dict(params, ledger_dir=str(host.tmp / "ledger")))
+
+
+def test_a_command_runs_in_the_release_the_service_serves_with_its_image_and_configuration(host):
+    first = roll_out(host)
+    roll_out(host, image="demo:v2")
+    back = roll_out(host, image=None, rollback_to="previous")
+    assert back["release"] == first["release"]
+    host.engine.one_off = lambda command: (0, "2 sessions cleared\n", "")
+    module = serving_module(host)
+    release = release_commands.use_serving_release(module)
+    result = release_commands.run(module, host.engine, release)
+    assert release == first["release"] and result["release"] == release
+    image, command, options = host.engine.runs[-1]
+    assert (image, command) == ("sha256:111", ["clearsessions"])
+    assert options["environment"] == {"DATABASE_URL_FILE": "/run/secrets/DATABASE_URL"}
+    assert result["ran"][0]["output"] == ["2 sessions cleared"]
+
+
+def test_a_failure_in_the_serving_release_names_it(host):
+    release = roll_out(host)["release"]
+    host.engine.one_off = lambda command: (1, "CommandError: no such table\n", "")
+    module = serving_module(host)
+    with pytest.raises(Failed) as failure:
+        release_commands.run(module, host.engine, release_commands.use_serving_release(module))
+    assert f"(clearsessions) in release {release} exited with 1" in failure.value.result["msg"]
+    assert failure.value.result["release"] == release
+
+
+def test_a_service_retired_or_never_deployed_serves_no_release_and_nothing_starts(host):
+    roll_out(host)
+    roll_out(host, **WORKER)
+    retire(host, ["web"])
+    runs = len(host.engine.runs)
+    for service, why in (("worker", "has its retirement last"), ("beat", "has no succeeded release")):
+        with pytest.raises(Failed) as failure:
+            release_commands.use_serving_release(serving_module(host, service))
+        assert failure.value.result["msg"] == (
+            f"no release of demo-prod-{service} serves on this host (its release ledger {why}): deploy it first, "
+            "or name another service"
+        )
+    assert len(host.engine.runs) == runs
