@@ -81,8 +81,8 @@ derive docker "$APT_INSTALL docker.io docker-cli curl
   mkdir -p /etc/systemd/system/docker.service.d
   printf '[Service]\\nEnvironment=DOCKER_ALLOW_IPV6_ON_IPV4_INTERFACE=1\\n' >/etc/systemd/system/docker.service.d/molecule.conf" &
 builds=("$!")
-# molecule/stack's S3 host: moto's server (PyPI) behind nginx's TLS.
-derive s3 "$APT_INSTALL nginx-light openssl python3-venv
+# molecule/stack's backup storage host: moto's S3 server (PyPI) behind nginx's TLS, and sshd for an SFTP repository.
+derive s3 "$APT_INSTALL nginx-light openssl python3-venv openssh-server
   python3 -m venv /opt/moto && /opt/moto/bin/pip install --quiet 'moto[server]'" &
 builds+=("$!")
 # molecule/cluster's managed PostgreSQL (a provider's, which the collection does not run).

@@ -65,11 +65,11 @@ def test_a_target_time_after_the_oldest_backup_is_given_to_postgresql_as_it_read
 def pg(monkeypatch):
     """A cluster whose pgBackRest answers with INFO."""
     monkeypatch.setattr(program, "pgbackrest_info", lambda pg, repo=None, **kwargs: INFO)
-    return {"stanza": "main"}
+    return {"stanza": "main", "repos": {"local": 1, "sftp": 2}}
 
 
 def restore_args(**target):
-    return types.SimpleNamespace(**{"latest": False, "set": None, "time": None, "repo": None, **target})
+    return types.SimpleNamespace(**{"latest": False, "set": None, "time": None, "repository": None, **target})
 
 
 def test_a_named_backup_restores_to_its_end_and_an_unknown_one_lists_the_known(pg):
@@ -81,9 +81,16 @@ def test_a_named_backup_restores_to_its_end_and_an_unknown_one_lists_the_known(p
 
 
 def test_a_time_target_is_a_point_in_time_recovery_and_latest_replays_the_whole_archive(pg):
-    options, _described = program.restore_target(pg, restore_args(time="2026-12-01T03:00:00+00:00", repo=1))
-    assert options == ["--repo=1", "--type=time", "--target=2026-12-01 03:00:00+00:00", "--target-action=promote"]
+    options, _described = program.restore_target(pg, restore_args(time="2026-12-01T03:00:00+00:00"))
+    assert options == ["--type=time", "--target=2026-12-01 03:00:00+00:00", "--target-action=promote"]
     assert program.restore_target(pg, restore_args(latest=True)) == ([], "the newest archived state")
+
+
+def test_a_restore_from_a_repository_by_name_and_an_unknown_name_lists_the_known(pg):
+    options, _described = program.restore_target(pg, restore_args(latest=True, repository="sftp"))
+    assert options == ["--repo=2"]
+    with pytest.raises(program.Failure, match=r"no pgBackRest repository 's3' \(there are: local, sftp\)"):
+        program.restore_target(pg, restore_args(latest=True, repository="s3"))
 
 
 def test_a_restore_without_confirmation_changes_nothing(pg, monkeypatch):
@@ -181,3 +188,16 @@ def test_a_host_that_backs_up_only_database_dumps_runs_no_files_backup(monkeypat
     assert program.backup_all(config, types.SimpleNamespace(type="full")) is None
     with pytest.raises(program.Failure, match="this host backs up no files"):
         program.backup_files(config, types.SimpleNamespace())
+
+
+def test_a_restic_repository_gets_its_options_and_no_secret_on_the_command_line(monkeypatch):
+    calls = []
+    monkeypatch.setattr(program, "run", lambda argv, **options: calls.append((argv, options["env"])))
+    sftp = {"name": "sftp", "url": "sftp://u@h:23//b/restic", "options": ["sftp.args=-i /k -o BatchMode=yes"]}
+    program.restic({"restic": {"password_file": "/p"}}, sftp, "snapshots")
+    assert calls == [
+        (
+            ["restic", "--no-cache", "-o", "sftp.args=-i /k -o BatchMode=yes", "snapshots"],
+            {"RESTIC_PASSWORD_FILE": "/p", "RESTIC_REPOSITORY": "sftp://u@h:23//b/restic"},
+        )
+    ]
