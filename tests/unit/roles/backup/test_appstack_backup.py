@@ -61,42 +61,50 @@ def test_a_target_time_after_the_oldest_backup_is_given_to_postgresql_as_it_read
     assert program.target_time("2026-12-01T11:00:00+01:00", INFO) == "2026-12-01 11:00:00+01:00"
 
 
-@pytest.fixture
-def pg(monkeypatch):
-    """A cluster whose pgBackRest answers with INFO."""
-    monkeypatch.setattr(program, "pgbackrest_info", lambda pg, repo=None, **kwargs: INFO)
-    return {"stanza": "main", "repos": {"local": 1, "sftp": 2}}
-
-
 def restore_args(**target):
     return types.SimpleNamespace(**{"latest": False, "set": None, "time": None, "repository": None, **target})
 
 
-def test_a_named_backup_restores_to_its_end_and_an_unknown_one_lists_the_known(pg):
-    options, described = program.restore_target(pg, restore_args(set="20261201-020000F"))
+def test_a_named_backup_restores_to_its_end_and_an_unknown_one_lists_the_known():
+    options, described = program.restore_target(INFO, None, restore_args(set="20261201-020000F"))
     assert options == ["--set=20261201-020000F", "--type=immediate", "--target-action=promote"]
     assert described == "backup 20261201-020000F"
     with pytest.raises(program.Failure, match=r"no backup 20200101-000000F .*there are: 20261201-020000F, "):
-        program.restore_target(pg, restore_args(set="20200101-000000F"))
+        program.restore_target(INFO, None, restore_args(set="20200101-000000F"))
 
 
-def test_a_time_target_is_a_point_in_time_recovery_and_latest_replays_the_whole_archive(pg):
-    options, _described = program.restore_target(pg, restore_args(time="2026-12-01T03:00:00+00:00"))
-    assert options == ["--type=time", "--target=2026-12-01 03:00:00+00:00", "--target-action=promote"]
-    assert program.restore_target(pg, restore_args(latest=True)) == ([], "the newest archived state")
+def test_a_time_target_is_a_point_in_time_recovery_and_latest_replays_the_whole_archive():
+    options, _described = program.restore_target(INFO, 2, restore_args(time="2026-12-01T03:00:00+00:00"))
+    assert options == ["--repo=2", "--type=time", "--target=2026-12-01 03:00:00+00:00", "--target-action=promote"]
+    assert program.restore_target(INFO, None, restore_args(latest=True)) == ([], "the newest archived state")
 
 
-def test_a_restore_from_a_repository_by_name_and_an_unknown_name_lists_the_known(pg):
-    options, _described = program.restore_target(pg, restore_args(latest=True, repository="sftp"))
-    assert options == ["--repo=2"]
+def test_a_repository_is_named_and_an_unknown_name_lists_the_known():
+    pg = {"repos": {"local": 1, "sftp": 2}}
+    assert program.pgbackrest_repo_named(pg, "sftp") == 2 and program.pgbackrest_repo_named(pg, None) is None
     with pytest.raises(program.Failure, match=r"no pgBackRest repository 's3' \(there are: local, sftp\)"):
-        program.restore_target(pg, restore_args(latest=True, repository="s3"))
+        program.pgbackrest_repo_named(pg, "s3")
 
 
-def test_a_restore_without_confirmation_changes_nothing(pg, monkeypatch):
+def test_the_repositories_of_another_cluster_are_named(monkeypatch):
+    # A new host: its own cluster is 7001; S3 and SFTP hold the old host's (6001, upgraded once: two db entries).
+    monkeypatch.setattr(program, "sql", lambda pg, query: "7001")
+    pg = {"repos": {"local": 1, "s3": 2, "sftp": 3}}
+    info = {
+        "db": [
+            {"id": 2, "repo-key": 3, "system-id": 6001},
+            {"id": 1, "repo-key": 3, "system-id": 5001},
+            {"id": 1, "repo-key": 2, "system-id": 6001},
+        ]
+    }
+    assert program.foreign_repositories(pg, info) == ["s3", "sftp"]
+    assert program.foreign_repositories(pg, {"db": [{"id": 1, "repo-key": 1, "system-id": 7001}]}) == []
+
+
+def test_a_restore_without_confirmation_changes_nothing(monkeypatch):
     monkeypatch.setattr(program, "run", pytest.fail)
     with pytest.raises(program.Failure, match="pass --confirm"):
-        program.restore_postgresql({"postgresql": pg}, restore_args(latest=True, confirm=False))
+        program.restore_postgresql({"postgresql": {}}, restore_args(latest=True, confirm=False))
 
 
 def test_an_unreadable_repository_is_named_with_the_first_line_of_its_error(monkeypatch):
