@@ -209,3 +209,24 @@ def test_a_restic_repository_gets_its_options_and_no_secret_on_the_command_line(
             {"RESTIC_PASSWORD_FILE": "/p", "RESTIC_REPOSITORY": "sftp://u@h:23//b/restic"},
         )
     ]
+
+
+def test_a_lock_another_pgbackrest_process_holds_is_waited_for_then_named(monkeypatch):
+    answers = [(50, "ERROR: [050]: unable to acquire lock"), (50, "ERROR: [050]: unable to acquire lock"), (0, "")]
+    calls = []
+
+    def pgbackrest_answers(argv, **options):
+        calls.append(argv)
+        code, stderr = answers.pop(0) if answers else (50, "ERROR: [050]: unable to acquire lock")
+        return types.SimpleNamespace(returncode=code, stdout="", stderr=stderr)
+
+    monkeypatch.setattr(program, "run", pgbackrest_answers)
+    monkeypatch.setattr(program.time, "sleep", lambda seconds: None)
+    assert program.pgbackrest({"stanza": "main"}, "stanza-create").returncode == 0
+    assert len(calls) == 3
+    clock = iter(range(0, 1000, 30))
+    monkeypatch.setattr(program.time, "monotonic", lambda: next(clock))
+    with pytest.raises(program.Failure, match=r"exited with 50:\nERROR: \[050\]: unable to acquire lock"):
+        program.pgbackrest({"stanza": "main"}, "stanza-create")
+    # Tried at once and 30 s later; at 60 s the wait is over.
+    assert len(calls) == 3 + 2
