@@ -101,6 +101,20 @@ def test_the_repositories_of_another_cluster_are_named(monkeypatch):
     assert program.foreign_repositories(pg, {"db": [{"id": 1, "repo-key": 1, "system-id": 7001}]}) == []
 
 
+def test_setup_on_a_new_host_names_the_repository_of_the_lost_cluster_and_changes_nothing(monkeypatch):
+    monkeypatch.setattr(program, "sql", lambda pg, query: "7001")
+    monkeypatch.setattr(
+        program, "pgbackrest_info", lambda pg, **kwargs: {"db": [{"id": 1, "repo-key": 2, "system-id": 6001}]}
+    )
+    monkeypatch.setattr(program, "run", pytest.fail)
+    expected = (
+        r"the sftp repository holds the backups of another cluster than this host's: .* "
+        r"-e backup_restore_repository=sftp\), then run this again"
+    )
+    with pytest.raises(program.Failure, match=expected):
+        program.setup({"postgresql": {"repos": {"local": 1, "sftp": 2}}}, None)
+
+
 def test_a_restore_without_confirmation_changes_nothing(monkeypatch):
     monkeypatch.setattr(program, "run", pytest.fail)
     with pytest.raises(program.Failure, match="pass --confirm"):
