@@ -52,6 +52,14 @@ def lock_path(environment, service):
     return os.path.join(environment, f"{service}.lock")
 
 
+def pulled_images_dir(environment):
+    """Where the app role records each registry image it pulled on the host for an ``environment_dir``'s deploys (a
+    file named by the image ID's digits): a deploy that fails before its release starts on the host (a migration, a
+    release command, an earlier host's health gate) leaves no ledger record of the image, and app_prune_images
+    finds it here."""
+    return os.path.join(environment, "pulled-images")
+
+
 def services(records):
     """Every service the ledger's ``records`` name, in the order they first appear."""
     return list(dict.fromkeys(r["service"] for r in records if r.get("service")))

@@ -19,7 +19,10 @@ description:
     has no digest; nothing could bring it back, so it is left for its owner to remove.
   - Images are removed by their ID, without force; Docker refuses an image that a container uses or that has more
     than one tag (a tag of the user's own), and such an image is left and named in RV(kept) with Docker's answer.
-  - An image pulled for a deploy that never released it (its migration failed) is not in the ledger and is left.
+  - An image the app role pulled for a deploy that never released it on the host (its migration or a release
+    command failed, or an earlier host's health gate stopped the deploy) has no ledger record. The role records
+    each image it pulls (C(<ledger_dir>/<app>-<env>/pulled-images/<image ID digits>)), so such an image is removed
+    as well once no container uses it, and its record with it.
   - The app role runs this after the host's rollouts (entry point C(rollout)), when the release of every service is
     running, so no image a service of the deploy is about to start is removed.
 author: appstack.platform maintainers (@appstack)
@@ -58,6 +61,8 @@ kept:
   sample: [{id: "sha256:4f2a...", references: ["registry.example.com/shop:v3", "shop:pinned"], reason: "..."}]
 """
 
+import os
+import re
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -71,6 +76,9 @@ try:
     DOCKER_IMPORT_ERROR = None
 except ImportError:
     DOCKER_IMPORT_ERROR = traceback.format_exc()
+
+
+IMAGE_DIGITS = re.compile(r"^[0-9a-f]{64}$")
 
 
 def removable(images, released, in_use):
@@ -89,29 +97,47 @@ def _describe(image):
     }
 
 
+def pulled(directory):
+    """The images recorded in ``directory`` (``release_ledger.pulled_images_dir``): their IDs and record files."""
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return {}
+    return {f"sha256:{name}": os.path.join(directory, name) for name in names if IMAGE_DIGITS.match(name)}
+
+
 def prune(module, client):
-    params = module.params
-    ledger = release_ledger.ReleaseLedger(release_ledger.ledger_path(release_ledger.environment_of(params)))
+    environment = release_ledger.environment_of(module.params)
+    ledger = release_ledger.ReleaseLedger(release_ledger.ledger_path(environment))
     try:
         released = {record["image_id"] for record in ledger.records() if record.get("image_id")}
     except release_ledger.LedgerCorrupt as error:
         module.warn(f"the release ledger {error}: no image is removed until a rollout moves it aside")
         return {"changed": False, "removed": [], "kept": []}
+    records = pulled(release_ledger.pulled_images_dir(environment))
     in_use = {container.attrs["ImageID"] for container in client.containers.list(all=True, sparse=True)}
-    removed, kept = [], []
     # The API's list in one call: the SDK's images.list() inspects each image after listing them, and fails on one
     # another process removed in between.
-    for image in removable(client.api.images(), released, in_use):
+    images = client.api.images()
+    gone = set(records) - {image["Id"] for image in images}
+    removed, kept = [], []
+    for image in removable(images, released | set(records), in_use):
         if not module.check_mode:
             try:
                 client.images.remove(image["Id"])
             except ImageNotFound:
+                gone.add(image["Id"])
                 continue
             except APIError as error:
                 kept.append(dict(_describe(image), reason=str(error.explanation or error)))
                 continue
+            gone.add(image["Id"])
         removed.append(_describe(image))
-    return {"changed": bool(removed), "removed": removed, "kept": kept}
+    forgotten = gone & set(records)
+    if not module.check_mode:
+        for image_id in forgotten:
+            os.unlink(records[image_id])
+    return {"changed": bool(removed or forgotten), "removed": removed, "kept": kept}
 
 
 def argument_spec():

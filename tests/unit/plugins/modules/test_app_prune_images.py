@@ -106,3 +106,45 @@ def test_a_corrupt_ledger_removes_nothing_and_says_why(host, registry_releases):
 
 def test_an_environment_without_a_ledger_has_nothing_to_remove(host):
     assert prune(host, deployment="never-deployed") == {"changed": False, "removed": [], "kept": []}
+
+
+UNRELEASED = "sha256:" + "4" * 64
+
+
+def record_pull(host, image_id, deployment="prod"):
+    """What the app role's configuration task writes for each registry image it pulls."""
+    directory = host.tmp / "ledger" / f"demo-{deployment}" / "pulled-images"
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / image_id.removeprefix("sha256:")).write_text("registry.test/demo@sha256:d4\n")
+    return directory / image_id.removeprefix("sha256:")
+
+
+def test_an_image_pulled_for_a_deploy_that_never_released_it_is_removed_with_its_record(host, registry_releases):
+    host.engine.images_by_ref["registry.test/demo@sha256:d4"] = FakeImage(UNRELEASED)
+    record = record_pull(host, UNRELEASED)
+    result = prune(host)
+    assert sorted(image["id"] for image in result["removed"]) == ["sha256:111r", UNRELEASED]
+    assert UNRELEASED not in on_host(host)
+    assert not record.exists()
+
+
+def test_a_pulled_image_a_container_uses_keeps_its_record(host, registry_releases):
+    record = record_pull(host, "sha256:" + "3" * 64)
+    host.engine.images_by_ref["registry.test/demo@sha256:d3"] = FakeImage("sha256:" + "3" * 64)
+    roll_out(host, image="registry.test/demo@sha256:d3", keep_releases=1)
+    prune(host)
+    assert "sha256:" + "3" * 64 in on_host(host)
+    assert record.exists()
+
+
+def test_the_record_of_an_image_removed_by_someone_else_is_forgotten(host, registry_releases):
+    record = record_pull(host, UNRELEASED)
+    assert prune(host, check_mode=True)["changed"] and record.exists()
+    assert prune(host)["changed"] and not record.exists()
+
+
+def test_another_environments_pulled_image_is_left(host, registry_releases):
+    host.engine.images_by_ref["registry.test/demo@sha256:d4"] = FakeImage(UNRELEASED)
+    record = record_pull(host, UNRELEASED, deployment="staging")
+    prune(host)
+    assert UNRELEASED in on_host(host) and record.exists()
