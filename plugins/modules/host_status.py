@@ -14,7 +14,8 @@ description:
     and service from its release ledger (release, image, since when, the previous good release, the migration
     revision), with the state of the release's container; the certificates' expiry; the backup role's record of
     the last good backup of each kind and the last restore drill; disk and memory use; the PostgreSQL settings
-    that wait for a restart.
+    that wait for a restart, and whether its WAL archiving fails (its newest attempt failed; WAL then stays in
+    C(pg_wal) until it is archived, and a repository that stays out of reach fills the disk).
   - Each finding outside a threshold is one line in RV(problems).
 author: appstack.platform maintainers (@appstack)
 attributes:
@@ -131,6 +132,12 @@ postgresql_pending_restart:
   returned: when O(postgresql_port) is set
   type: list
   elements: str
+postgresql_wal_archiving:
+  description:
+    - PostgreSQL's C(archive_mode) and C(pg_stat_archiver)'s newest archived and failed WAL (C(last_archived_wal),
+      C(last_archived_time), C(last_failed_wal), C(last_failed_time); null when there is none).
+  returned: when O(postgresql_port) is set
+  type: dict
 problems:
   description: What is wrong, one line each; empty when all is well.
   returned: always
@@ -158,6 +165,10 @@ from ansible_collections.appstack.platform.plugins.module_utils.release_ledger i
 )
 
 CERTIFICATE_TIME = "%b %d %H:%M:%S %Y %Z"
+WAL_ARCHIVING_QUERY = (
+    "SELECT row_to_json(archiver) FROM (SELECT current_setting('archive_mode') AS archive_mode, last_archived_wal,"
+    " last_archived_time, last_failed_wal, last_failed_time FROM pg_stat_archiver) archiver"
+)
 
 
 def _utc(text):
@@ -264,6 +275,18 @@ def backup_problems(entries, threshold_hours):
         elif entry.get("age_hours", threshold_hours + 1) > threshold_hours:
             problems.append(f"{name} is {entry.get('age_hours', 'of unknown')} hours old ({entry['time']})")
     return problems
+
+
+def archiving_problems(archiving):
+    """A problem when the archiver's newest attempt failed: WAL piles up in pg_wal until it succeeds."""
+    failed, archived = archiving["last_failed_time"], archiving["last_archived_time"]
+    if archiving["archive_mode"] == "off" or not failed or (archived and _utc(archived) > _utc(failed)):
+        return []
+    return [
+        f"PostgreSQL's WAL archiving fails: {archiving['last_failed_wal']} failed at {failed}"
+        f" (last archived: {archiving['last_archived_wal'] or 'none'} at {archived or 'never'});"
+        " WAL stays in pg_wal until it is archived"
+    ]
 
 
 def memory_of(meminfo):
@@ -376,8 +399,8 @@ class HostStatus:
             )
         return usage
 
-    def pending_restart(self):
-        output = self.run(
+    def psql(self, query):
+        return self.run(
             "runuser",
             "-u",
             "postgres",
@@ -389,9 +412,14 @@ class HostStatus:
             "--port",
             str(self.params["postgresql_port"]),
             "--command",
-            "SELECT name FROM pg_settings WHERE pending_restart ORDER BY name",
+            query,
         )
-        return output.split()
+
+    def pending_restart(self):
+        return self.psql("SELECT name FROM pg_settings WHERE pending_restart ORDER BY name").split()
+
+    def wal_archiving(self):
+        return json.loads(self.psql(WAL_ARCHIVING_QUERY))
 
     def report(self):
         params = self.params
@@ -434,6 +462,9 @@ class HostStatus:
             result["postgresql_pending_restart"] = pending
             if pending:
                 problems.append(f"PostgreSQL waits for a restart to apply: {', '.join(pending)}")
+            archiving = self.wal_archiving()
+            result["postgresql_wal_archiving"] = archiving
+            problems += archiving_problems(archiving)
         return dict(result, problems=problems)
 
 

@@ -181,13 +181,62 @@ def test_pending_restart_and_thresholds_of_disk_and_memory():
     module = status_module(postgresql_port=5433, disk_percent=0, memory_percent=0)
     module.answers["systemctl"] = [(0, "", "")]
     # psql --tuples-only --no-align: one setting a line.
-    module.answers["runuser"] = [(0, "max_connections\nshared_buffers\n", "")]
+    module.answers["runuser"] = [(0, "max_connections\nshared_buffers\n", ""), (0, ARCHIVING_OFF, "")]
     result = report(module)
     assert result["postgresql_pending_restart"] == ["max_connections", "shared_buffers"]
     assert "PostgreSQL waits for a restart to apply: max_connections, shared_buffers" in result["problems"]
     assert any(problem.startswith("disk / is ") for problem in result["problems"])
     assert any(problem.startswith("memory is ") for problem in result["problems"])
     assert module.commands[-1][8:10] == ["--port", "5433"]
+
+
+# What PostgreSQL 17 answers host_status.WAL_ARCHIVING_QUERY (psql --tuples-only --no-align): archiving off, then
+# on with archive_command failing, then succeeding again.
+ARCHIVING_OFF = (
+    '{"archive_mode":"off","last_archived_wal":null,"last_archived_time":null,"last_failed_wal":null,'
+    '"last_failed_time":null}\n'
+)
+ARCHIVING_FAILS = (
+    '{"archive_mode":"on","last_archived_wal":null,"last_archived_time":null,'
+    '"last_failed_wal":"000000010000000000000001","last_failed_time":"2026-12-04T23:54:12.670163+00:00"}\n'
+)
+ARCHIVING_RECOVERED = (
+    '{"archive_mode":"on","last_archived_wal":"000000010000000000000002",'
+    '"last_archived_time":"2026-12-04T23:54:15.048287+00:00","last_failed_wal":"000000010000000000000001",'
+    '"last_failed_time":"2026-12-04T23:54:12.670163+00:00"}\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "problems"),
+    [
+        (ARCHIVING_OFF, []),
+        (
+            ARCHIVING_FAILS,
+            [
+                "PostgreSQL's WAL archiving fails: 000000010000000000000001 failed at 2026-12-04T23:54:12.670163+00:00"
+                " (last archived: none at never); WAL stays in pg_wal until it is archived"
+            ],
+        ),
+        (ARCHIVING_RECOVERED, []),
+    ],
+)
+def test_wal_archiving_is_a_problem_while_its_newest_attempt_failed(answer, problems):
+    module = status_module(postgresql_port=5432)
+    module.answers["systemctl"] = [(0, "", "")]
+    module.answers["runuser"] = [(0, "", ""), (0, answer, "")]
+    result = report(module)
+    assert [p for p in result["problems"] if "WAL" in p] == problems
+    assert result["postgresql_wal_archiving"]["archive_mode"] in ("on", "off")
+
+
+def test_wal_archiving_failing_again_after_a_success_is_a_problem():
+    archiving = json.loads(ARCHIVING_RECOVERED) | {"last_failed_time": "2026-12-04T23:59:00.5+00:00"}
+    assert host_status.archiving_problems(archiving) == [
+        "PostgreSQL's WAL archiving fails: 000000010000000000000001 failed at 2026-12-04T23:59:00.5+00:00"
+        " (last archived: 000000010000000000000002 at 2026-12-04T23:54:15.048287+00:00);"
+        " WAL stays in pg_wal until it is archived"
+    ]
 
 
 def test_memory_from_meminfo():
