@@ -17,6 +17,10 @@ SUCCEEDED = "succeeded"
 IN_PROGRESS = "in_progress"
 # The service no longer runs on the host (app_retire stopped and removed its containers).
 RETIRED = "retired"
+# Each service keeps its newest records (about as many rollouts), and older ones only where a rollout reads them
+# (``trimmed``). A rollout reads the ledger four times and writes it twice; a ledger that only grew cost 0.86 s per
+# service rollout at 11 000 records (measured: a year of ten deploys a day of three services, 8.5 MiB).
+RECORDS_KEPT_PER_SERVICE = 100
 
 
 # The options of a module that reads an app environment's ledger (documentation fragment release_ledger).
@@ -72,6 +76,24 @@ def serving(records, service):
     return settled[-1] if settled and settled[-1]["outcome"] == SUCCEEDED else None
 
 
+def trimmed(records, kept=RECORDS_KEPT_PER_SERVICE):
+    """``records`` less each service's records older than its newest ``kept``, except the ones rollouts read: its
+    unfinished attempts, its newest settled record (``serving``), and for its two newest succeeded releases (the one
+    serving and the one a rollback to ``previous`` goes back to) the newest record of each and of its deploy."""
+    needed = set()
+    for service in services(records):
+        own = [index for index, record in enumerate(records) if record.get("service") == service]
+        needed.update(own[-kept:])
+        needed.update(index for index in own if records[index].get("outcome") == IN_PROGRESS)
+        needed.update([index for index in own if records[index].get("outcome") in (SUCCEEDED, RETIRED)][-1:])
+        succeeded = [index for index in reversed(own) if records[index].get("outcome") == SUCCEEDED]
+        for release in list(dict.fromkeys(records[index]["release"] for index in succeeded))[:2]:
+            of_release = [index for index in succeeded if records[index]["release"] == release]
+            needed.add(of_release[0])
+            needed.update([index for index in of_release if not records[index].get("rollback_to")][:1])
+    return [record for index, record in enumerate(records) if index in needed or not record.get("service")]
+
+
 class LedgerCorrupt(Exception):
     pass
 
@@ -115,6 +137,7 @@ class ReleaseLedger:
         return [r for r in self.records() if r.get("service") == service and r.get("outcome") == IN_PROGRESS]
 
     def _write(self, records):
+        records = trimmed(records)
         directory = os.path.dirname(self.path)
         os.makedirs(directory, mode=0o750, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=".releases.")

@@ -79,7 +79,8 @@ options:
   rollback_to:
     description:
       - Roll back to an earlier release recorded as succeeded in the ledger, through the same gate and switch.
-      - C(previous) is the newest succeeded release other than the one serving; anything else is a release id.
+      - C(previous) is the newest succeeded release other than the one serving; anything else is a release id among
+        the ledger's records (a service keeps its newest 100, and the previous release's whatever their age).
       - The release's image and configuration files (O(env_file), O(secrets_dir), O(env_secrets_dir)) come from the
         ledger (its containers are kept, so are they), so it runs with the secrets it was released with; those three
         options are not given with it. The other options are the ones given now.

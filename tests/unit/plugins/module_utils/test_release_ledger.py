@@ -5,9 +5,11 @@ import pathlib
 import pytest
 
 from ansible_collections.appstack.platform.plugins.module_utils.release_ledger import (
+    RECORDS_KEPT_PER_SERVICE,
     LedgerCorrupt,
     ReleaseLedger,
     serving,
+    trimmed,
 )
 
 
@@ -76,3 +78,37 @@ def test_the_serving_release_is_the_newest_succeeded_unless_retired_since():
     assert serving([record("a"), record("a", "retired"), record("b", "failed")], "web") is None
     assert serving([record("a"), record("a", "retired"), record("c")], "web")["release"] == "c"
     assert serving([record("a"), record("a", "retired")], "worker") is None
+
+
+def test_each_service_keeps_its_newest_records_when_the_ledger_is_written(tmp_path):
+    ledger = ReleaseLedger(str(tmp_path / "releases.json"))
+    ledger.append(record("w1", service="worker"))
+    for number in range(RECORDS_KEPT_PER_SERVICE + 20):
+        ledger.append(record(f"v{number}"))
+    releases = [r["release"] for r in ledger.records()]
+    assert releases == ["w1"] + [f"v{number}" for number in range(20, RECORDS_KEPT_PER_SERVICE + 20)]
+
+
+def test_a_trimmed_ledger_keeps_what_rollouts_read_however_old():
+    records = [
+        dict(record("v1"), migration_revision="0001"),
+        record("v2"),
+        dict(record("v1"), rollback_to="v1"),
+        record("v3", "in_progress"),
+        record("v4", "failed"),
+        record("v5", "failed"),
+        record("v6", "failed"),
+    ]
+    kept = trimmed(records, kept=2)
+    # The serving release (v1, by a rollback) with its deploy record, the one before it, the unfinished attempt,
+    # and the newest two.
+    assert kept == [records[0], records[1], records[2], records[3], records[5], records[6]]
+    assert serving(kept, "web") == records[2]
+    assert trimmed(kept, kept=2) == kept
+
+
+def test_a_retired_service_keeps_its_retirement():
+    records = [record("v1"), record(None, "retired"), record("v2", "failed"), record("v3", "failed")]
+    kept = trimmed(records, kept=1)
+    assert serving(kept, "web") is None
+    assert kept == [records[0], records[1], records[3]]

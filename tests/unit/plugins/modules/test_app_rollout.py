@@ -7,7 +7,7 @@ import pytest
 from ansible.module_utils.common.parameters import remove_values
 from docker.errors import ImageNotFound
 
-from ansible_collections.appstack.platform.plugins.module_utils import health_gate, nginx_upstream, service_lock
+from ansible_collections.appstack.platform.plugins.module_utils import health_gate, nginx_upstream, release_ledger, service_lock
 from ansible_collections.appstack.platform.plugins.modules import app_rollout
 from ansible_collections.appstack.platform.tests.unit.plugins.modules.fake_docker import (
     FakeContainer,
@@ -237,6 +237,18 @@ def test_a_rollback_records_the_revision_the_replaced_release_left_and_names_wha
     # The first rollback's record carries 0003 too, inherited: the release was still deployed at 0002.
     again = roll_out(host, image=None, rollback_to="previous")
     assert again["release"] == back["release"] and again["database_ahead"] == ["0003"]
+
+
+def test_a_long_history_is_trimmed_and_a_rollback_still_finds_what_it_reads(host):
+    roll_out(host, migration_revision="0002")
+    roll_out(host, image="demo:v2", migration_revision="0003")
+    ledger_file = host.tmp / "ledger" / "demo-prod" / "releases.json"
+    failed = dict(host.ledger()[-1], release="f", outcome="failed")
+    ledger_file.write_text(json.dumps(host.ledger() + [failed] * (release_ledger.RECORDS_KEPT_PER_SERVICE + 50)))
+    back = roll_out(host, image=None, rollback_to="previous")
+    assert back["outcome"] == "succeeded" and back["database_ahead"] == ["0003"]
+    assert len(host.ledger()) == release_ledger.RECORDS_KEPT_PER_SERVICE + 2
+    assert [r["release"] for r in host.ledger()[:2]] == [back["release"], back["previous_release"]]
 
 
 def test_rollback_to_a_named_release_and_to_an_unknown_one(host):
