@@ -7,7 +7,12 @@ import pytest
 from ansible.module_utils.common.parameters import remove_values
 from docker.errors import ImageNotFound
 
-from ansible_collections.appstack.platform.plugins.module_utils import health_gate, nginx_upstream, release_ledger, service_lock
+from ansible_collections.appstack.platform.plugins.module_utils import (
+    health_gate,
+    nginx_upstream,
+    release_ledger,
+    service_lock,
+)
 from ansible_collections.appstack.platform.plugins.modules import app_rollout
 from ansible_collections.appstack.platform.tests.unit.plugins.modules.fake_docker import (
     FakeContainer,
