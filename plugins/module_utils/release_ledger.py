@@ -102,6 +102,11 @@ class ReleaseLedger:
     def __init__(self, path):
         self.path = path
 
+    @classmethod
+    def of(cls, environment):
+        """The ledger of an ``environment_dir``."""
+        return cls(ledger_path(environment))
+
     def records(self):
         try:
             with open(self.path, encoding="utf-8") as handle:

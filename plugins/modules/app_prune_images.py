@@ -108,7 +108,7 @@ def pulled(directory):
 
 def prune(module, client):
     environment = release_ledger.environment_of(module.params)
-    ledger = release_ledger.ReleaseLedger(release_ledger.ledger_path(environment))
+    ledger = release_ledger.ReleaseLedger.of(environment)
     try:
         released = {record["image_id"] for record in ledger.records() if record.get("image_id")}
     except release_ledger.LedgerCorrupt as error:

@@ -98,7 +98,7 @@ class Retirement:
         self.params = module.params
         self.client = client
         self.environment = release_ledger.environment_of(self.params)
-        self.ledger = release_ledger.ReleaseLedger(release_ledger.ledger_path(self.environment))
+        self.ledger = release_ledger.ReleaseLedger.of(self.environment)
 
     def containers(self, service):
         instance = f"{self.params['app']}-{self.params['deployment']}-{service}"

@@ -430,7 +430,7 @@ class Rollout:
         self.client = client
         self.prefix = f"{self.params['app']}-{self.params['deployment']}-{self.params['service']}"
         environment = release_ledger.environment_of(self.params)
-        self.ledger = ReleaseLedger(release_ledger.ledger_path(environment))
+        self.ledger = ReleaseLedger.of(environment)
         self.lock_path = release_ledger.lock_path(environment, self.params["service"])
         self.phases = {}
         self.attempt = None

@@ -173,9 +173,7 @@ def use_serving_release(module):
     params = module.params
     service = params["serving_release_of"]
     try:
-        records = release_ledger.ReleaseLedger(
-            release_ledger.ledger_path(release_ledger.environment_of(params))
-        ).records()
+        records = release_ledger.ReleaseLedger.of(release_ledger.environment_of(params)).records()
     except release_ledger.LedgerCorrupt as error:
         module.fail_json(msg=f"the release ledger {error}: the next deploy moves it aside")
     record = release_ledger.serving(records, service)
