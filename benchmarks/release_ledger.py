@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """What the release ledger costs a rollout as it grows, with and without trimming, in one run.
 
 A rollout of one service reads the ledger four times and writes it twice (``tests/unit``'s fake engine counts it:
@@ -6,7 +5,7 @@ append the attempt in progress, update its outcome). This replays that work with
 ledgers of records like molecule/app's (about 870 bytes each; one per rollout of a service) and prints, side by side,
 a ledger that kept every record (before trimming) and the same history as the writes now keep it (its newest records
 per service). Runs on the controller; needs nothing but Python. Not a test: it asserts nothing.
-    benchmarks/release_ledger.py [RECORDS ...]     (default 100 1000 11000)
+    python3 benchmarks/release_ledger.py [RECORDS ...]     (default 100 1000 11000)
 """
 
 import importlib.util
