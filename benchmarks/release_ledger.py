@@ -57,9 +57,9 @@ def rollout(ledger, number):
 
 def milliseconds_per_rollout(path, records, trimming):
     """The median time of a rollout's ledger work on ``records``, and the file's size in KiB."""
-    kept = release_ledger.trimmed
+    trim = release_ledger.trimmed
     if trimming:
-        records = kept(records)
+        records = trim(records)
     else:
         release_ledger.trimmed = lambda records: records
     try:
@@ -72,7 +72,7 @@ def milliseconds_per_rollout(path, records, trimming):
             timings.append(time.perf_counter() - started)
         return 1000 * sorted(timings)[ROUNDS // 2], path.stat().st_size / 1024
     finally:
-        release_ledger.trimmed = kept
+        release_ledger.trimmed = trim
 
 
 def main(sizes):
@@ -81,12 +81,12 @@ def main(sizes):
         path = pathlib.Path(directory) / "releases.json"
         for size in sizes:
             records = [record(number, SERVICES[number % len(SERVICES)]) for number in range(size)]
-            grown, grown_kib = milliseconds_per_rollout(path, records, trimming=False)
-            trimmed, trimmed_kib = milliseconds_per_rollout(path, records, trimming=True)
+            grown_ms, grown_kib = milliseconds_per_rollout(path, records, trimming=False)
+            trimmed_ms, trimmed_kib = milliseconds_per_rollout(path, records, trimming=True)
             kept = len(release_ledger.trimmed(records))
             print(
-                f"{size:>8} {size:>7} records {grown_kib:>6.0f} KiB {grown:>5.0f} ms"
-                f" {kept:>7} records {trimmed_kib:>6.0f} KiB {trimmed:>5.0f} ms"
+                f"{size:>8} {size:>7} records {grown_kib:>6.0f} KiB {grown_ms:>5.0f} ms"
+                f" {kept:>7} records {trimmed_kib:>6.0f} KiB {trimmed_ms:>5.0f} ms"
             )
     print(
         f"(the ledger work of one service's rollout, median of {ROUNDS}; {len(SERVICES)} services;"
